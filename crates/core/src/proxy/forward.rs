@@ -1,0 +1,646 @@
+//! The streaming engine: one tokio task per proxied exchange.
+//!
+//! Request bodies arrive from the caller through a bounded channel (backpressure: the caller waits when it is
+//! full) and are streamed upstream; response bodies go back through another bounded channel. Nothing is
+//! buffered whole. A [`CancellationToken`] (fired by the caller, or by dropping the [`Exchange`]) drops the
+//! upstream request/response, which closes the upstream connection.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::Stream;
+use http::header::{CONTENT_LENGTH, LOCATION};
+use http::{HeaderMap, HeaderValue};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{sleep, Instant, Sleep};
+use tokio_util::sync::CancellationToken;
+
+use super::config::{IncomingRequest, PreparedRequest, ProxyConfig};
+use super::error::ProxyError;
+use super::headers::filter_response_headers;
+use super::location::rewrite_location;
+
+/// Request-body chunks queued between the caller and the upstream connection.
+const REQUEST_BODY_SLOTS: usize = 4;
+/// Response-body chunks queued between the upstream connection and the caller.
+const RESPONSE_BODY_SLOTS: usize = 4;
+/// A response whose Content-Length is at most this is delivered whole with its head (one call from JS).
+pub const INLINE_BODY_LIMIT: u64 = 64 * 1024;
+/// At most this many bytes are returned by one [`Exchange::read`].
+pub const READ_BATCH_LIMIT: usize = 256 * 1024;
+
+/// Request body supplied by the caller.
+#[derive(Debug)]
+pub enum BodyInput {
+    /// No body (GET, HEAD, ... or an empty body).
+    None,
+    /// The whole body, already in memory (small bodies).
+    Full(Bytes),
+    /// The body will be written with [`Exchange::try_write`] / [`Exchange::write`] and ended with
+    /// [`Exchange::end`].
+    Stream,
+}
+
+/// Status line, headers and the first body bytes of a response.
+#[derive(Debug)]
+pub struct ResponseHead {
+    /// HTTP status code.
+    pub status: u16,
+    /// Reason phrase.
+    pub status_text: String,
+    /// Response headers; every Set-Cookie is its own entry.
+    pub headers: HeaderMap,
+    /// Body bytes already received (the whole body when `done`).
+    pub body: Bytes,
+    /// True when `body` is the complete body and [`Exchange::read`] need not be called.
+    pub done: bool,
+}
+
+impl ResponseHead {
+    /// The JSON error response for a proxy failure (`Cache-Control: no-store`).
+    pub fn from_error(err: &ProxyError) -> Self {
+        let mut headers = HeaderMap::new();
+        for (name, value) in ProxyError::response_headers() {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+        let status = err.status();
+        let status_text = http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("")
+            .to_string();
+        ResponseHead {
+            status,
+            status_text,
+            headers,
+            body: Bytes::from(err.to_json()),
+            done: true,
+        }
+    }
+}
+
+/// Why a body stopped before its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// No byte moved for `idleTimeoutMs`.
+    Idle,
+    /// The upstream connection failed mid-body.
+    Upstream(String),
+    /// The exchange was cancelled.
+    Cancelled,
+}
+
+impl BodyError {
+    /// Stable code for JS (`err.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            BodyError::Idle => "proxy_body_idle_timeout",
+            BodyError::Upstream(_) => "proxy_upstream_body_error",
+            BodyError::Cancelled => "proxy_cancelled",
+        }
+    }
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BodyError::Idle => f.write_str("Proxied body moved no byte within idleTimeoutMs"),
+            BodyError::Upstream(m) => write!(f, "Upstream body failed: {m}"),
+            BodyError::Cancelled => f.write_str("Proxy exchange was cancelled"),
+        }
+    }
+}
+
+impl StdError for BodyError {}
+
+/// Outcome of a non-blocking write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// The chunk was queued.
+    Accepted,
+    /// The queue is full: the chunk was NOT taken; wait with [`Exchange::write`].
+    Full,
+    /// The upstream side no longer takes a body (finished, failed or cancelled): the chunk was dropped.
+    Closed,
+}
+
+/// The process-wide upstream client: keep-alive pool, no redirects, no system proxy, identity encoding
+/// requested by the caller's headers, gzip/deflate/br decoded if the upstream sends them anyway.
+pub fn shared_client() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(256)
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new())
+    })
+}
+
+/// One proxied request/response pair, driven by a background task.
+pub struct Exchange {
+    body_tx: Mutex<Option<mpsc::Sender<Bytes>>>,
+    head_rx: tokio::sync::Mutex<Option<oneshot::Receiver<ResponseHead>>>,
+    body_rx: tokio::sync::Mutex<mpsc::Receiver<Result<Bytes, BodyError>>>,
+    pending_error: Mutex<Option<BodyError>>,
+    cancel: CancellationToken,
+}
+
+impl fmt::Debug for Exchange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Exchange").finish_non_exhaustive()
+    }
+}
+
+impl Drop for Exchange {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+impl Exchange {
+    /// Prepares the request and spawns its task. Must be called inside a tokio runtime context.
+    /// Errors in preparation become an immediate JSON error response (see [`ResponseHead::from_error`]).
+    pub fn start(config: Arc<ProxyConfig>, req: IncomingRequest<'_>, body: BodyInput) -> Exchange {
+        Self::start_with_client(shared_client().clone(), config, req, body)
+    }
+
+    /// As [`Exchange::start`], with an explicit client (tests).
+    pub fn start_with_client(
+        client: reqwest::Client,
+        config: Arc<ProxyConfig>,
+        req: IncomingRequest<'_>,
+        body: BodyInput,
+    ) -> Exchange {
+        let (head_tx, head_rx) = oneshot::channel();
+        let (chunk_tx, chunk_rx) = mpsc::channel(RESPONSE_BODY_SLOTS);
+        let cancel = CancellationToken::new();
+        let mut body_tx = None;
+        match config.prepare(req) {
+            Err(err) => {
+                let _ = head_tx.send(ResponseHead::from_error(&err));
+            }
+            Ok(prepared) => {
+                let (upload, upload_done) = match body {
+                    BodyInput::None => (Upload::None, None),
+                    BodyInput::Full(bytes) => (Upload::Full(bytes), None),
+                    BodyInput::Stream => {
+                        let (tx, rx) = mpsc::channel(REQUEST_BODY_SLOTS);
+                        body_tx = Some(tx);
+                        let (done_tx, done_rx) = oneshot::channel();
+                        let stream = UploadStream::new(rx, config.idle_timeout, done_tx);
+                        (Upload::Stream(stream), Some(done_rx))
+                    }
+                };
+                let task = Task {
+                    client,
+                    config,
+                    prepared,
+                    upload,
+                    upload_done,
+                    head_tx,
+                    chunk_tx,
+                    cancel: cancel.clone(),
+                };
+                tokio::spawn(task.run());
+            }
+        }
+        Exchange {
+            body_tx: Mutex::new(body_tx),
+            head_rx: tokio::sync::Mutex::new(Some(head_rx)),
+            body_rx: tokio::sync::Mutex::new(chunk_rx),
+            pending_error: Mutex::new(None),
+            cancel,
+        }
+    }
+
+    fn sender(&self) -> Option<mpsc::Sender<Bytes>> {
+        self.body_tx.lock().ok().and_then(|g| g.clone())
+    }
+
+    /// Queues a request-body chunk without waiting.
+    pub fn try_write(&self, chunk: Bytes) -> WriteOutcome {
+        let Ok(guard) = self.body_tx.lock() else {
+            return WriteOutcome::Closed;
+        };
+        match guard.as_ref() {
+            None => WriteOutcome::Closed,
+            Some(tx) => match tx.try_send(chunk) {
+                Ok(()) => WriteOutcome::Accepted,
+                Err(mpsc::error::TrySendError::Full(_)) => WriteOutcome::Full,
+                Err(mpsc::error::TrySendError::Closed(_)) => WriteOutcome::Closed,
+            },
+        }
+    }
+
+    /// Queues a request-body chunk, waiting for room. Returns false if the upstream side is gone.
+    pub async fn write(&self, chunk: Bytes) -> bool {
+        let Some(tx) = self.sender() else {
+            return false;
+        };
+        tokio::select! {
+            r = tx.send(chunk) => r.is_ok(),
+            _ = self.cancel.cancelled() => false,
+        }
+    }
+
+    /// Ends the request body.
+    pub fn end(&self) {
+        if let Ok(mut guard) = self.body_tx.lock() {
+            guard.take();
+        }
+    }
+
+    /// Cancels the exchange: the upstream connection is dropped and pending reads end with
+    /// [`BodyError::Cancelled`].
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+        self.end();
+    }
+
+    /// Waits for the response head. Called once; later calls (or a cancelled exchange) get a 502 error head.
+    pub async fn response(&self) -> ResponseHead {
+        let rx = self.head_rx.lock().await.take();
+        let cancelled = || {
+            ResponseHead::from_error(&ProxyError::RequestFailed {
+                status: 502,
+                message: "Failed to proxy request to Clerk FAPI: the request was cancelled"
+                    .to_string(),
+            })
+        };
+        let Some(rx) = rx else {
+            return cancelled();
+        };
+        tokio::select! {
+            biased;
+            r = rx => r.unwrap_or_else(|_| cancelled()),
+            _ = self.cancel.cancelled() => cancelled(),
+        }
+    }
+
+    /// Reads the next body bytes (up to [`READ_BATCH_LIMIT`], joining chunks already queued).
+    /// `Ok(None)` = end of body.
+    pub async fn read(&self) -> Result<Option<Bytes>, BodyError> {
+        let mut rx = self.body_rx.lock().await;
+        if let Some(e) = self.pending_error.lock().ok().and_then(|mut g| g.take()) {
+            return Err(e);
+        }
+        let first = tokio::select! {
+            biased;
+            r = rx.recv() => r,
+            _ = self.cancel.cancelled() => return Err(BodyError::Cancelled),
+        };
+        let first = match first {
+            None => return Ok(None),
+            Some(r) => r?,
+        };
+        if first.len() >= READ_BATCH_LIMIT {
+            return Ok(Some(first));
+        }
+        let mut batch: Option<BytesMut> = None;
+        while let Ok(next) = rx.try_recv() {
+            match next {
+                Ok(next) => {
+                    let buf = batch.get_or_insert_with(|| {
+                        let mut b = BytesMut::with_capacity(first.len() + next.len());
+                        b.extend_from_slice(&first);
+                        b
+                    });
+                    buf.extend_from_slice(&next);
+                    if buf.len() >= READ_BATCH_LIMIT {
+                        break;
+                    }
+                }
+                // Data first, the failure on the next call (a closed channel would otherwise read as a clean end).
+                Err(e) => {
+                    if let Ok(mut g) = self.pending_error.lock() {
+                        *g = Some(e);
+                    }
+                    break;
+                }
+            }
+        }
+        Ok(Some(batch.map(BytesMut::freeze).unwrap_or(first)))
+    }
+}
+
+enum Upload {
+    None,
+    Full(Bytes),
+    Stream(UploadStream),
+}
+
+struct Task {
+    client: reqwest::Client,
+    config: Arc<ProxyConfig>,
+    prepared: PreparedRequest,
+    upload: Upload,
+    upload_done: Option<oneshot::Receiver<()>>,
+    head_tx: oneshot::Sender<ResponseHead>,
+    chunk_tx: mpsc::Sender<Result<Bytes, BodyError>>,
+    cancel: CancellationToken,
+}
+
+/// Marker error put into the upload stream when the client stops sending.
+#[derive(Debug)]
+struct UploadIdle;
+
+impl fmt::Display for UploadIdle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("request body moved no byte within idleTimeoutMs")
+    }
+}
+
+impl StdError for UploadIdle {}
+
+fn failed(status: u16, message: String) -> ResponseHead {
+    ResponseHead::from_error(&ProxyError::RequestFailed { status, message })
+}
+
+/// The error text of a failed upstream request, without the URL (it may carry query parameters), walking
+/// the cause chain for the useful part ("Connection refused", ...).
+fn describe(err: &(dyn StdError + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
+}
+
+fn chain_has_upload_idle(err: &(dyn StdError + 'static)) -> bool {
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if e.is::<UploadIdle>() {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
+}
+
+impl Task {
+    async fn run(self) {
+        let Task {
+            client,
+            config,
+            prepared,
+            upload,
+            upload_done,
+            head_tx,
+            chunk_tx,
+            cancel,
+        } = self;
+        let PreparedRequest {
+            method,
+            target,
+            headers,
+            proxy_url,
+        } = prepared;
+        let mut builder = client.request(method, target).headers(headers);
+        builder = match upload {
+            Upload::None => builder,
+            Upload::Full(bytes) => builder.body(bytes),
+            Upload::Stream(stream) => builder.body(reqwest::Body::wrap_stream(stream)),
+        };
+        let timeout = config.timeout;
+        // The response-header timer starts once the request body is fully sent: a slow but moving upload is
+        // governed by the idle timeout, not by the header timeout.
+        let header_deadline = async move {
+            if let Some(done) = upload_done {
+                let _ = done.await;
+            }
+            match timeout {
+                Some(t) => sleep(t).await,
+                None => std::future::pending::<()>().await,
+            }
+        };
+        let send = builder.send();
+        let result = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return,
+            r = send => r,
+            _ = header_deadline => {
+                let _ = head_tx.send(failed(
+                    504,
+                    "Failed to proxy request to Clerk FAPI: the upstream did not send response headers within timeoutMs".to_string(),
+                ));
+                return;
+            }
+        };
+        let mut response = match result {
+            Ok(r) => r,
+            Err(err) => {
+                let head = if chain_has_upload_idle(&err) {
+                    failed(
+                        408,
+                        "The request body moved no byte within idleTimeoutMs".to_string(),
+                    )
+                } else {
+                    let err = err.without_url();
+                    failed(
+                        502,
+                        format!("Failed to proxy request to Clerk FAPI: {}", describe(&err)),
+                    )
+                };
+                let _ = head_tx.send(head);
+                return;
+            }
+        };
+
+        let status = response.status();
+        let mut out_headers = filter_response_headers(response.headers(), false);
+        if let (Some(loc), Some(fapi)) = (out_headers.get(LOCATION), config.fapi()) {
+            if let Some(new) = rewrite_location(loc, fapi, &proxy_url) {
+                if let Ok(v) = HeaderValue::from_str(&new) {
+                    out_headers.insert(LOCATION, v);
+                }
+            }
+        }
+        let status_text = status.canonical_reason().unwrap_or("").to_string();
+        let idle = config.idle_timeout;
+
+        // Small bodies with a known length are delivered with the head (one JS call per request).
+        let small = response
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|n| n <= INLINE_BODY_LIMIT);
+        let mut initial = Bytes::new();
+        let mut done = false;
+        if small {
+            let mut buf = BytesMut::new();
+            loop {
+                let next = tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => return,
+                    r = with_idle(idle, response.chunk()) => r,
+                };
+                match next {
+                    Some(Ok(Some(chunk))) => {
+                        if buf.is_empty() && initial.is_empty() {
+                            initial = chunk;
+                        } else {
+                            if buf.is_empty() {
+                                buf.extend_from_slice(&initial);
+                            }
+                            buf.extend_from_slice(&chunk);
+                        }
+                    }
+                    Some(Ok(None)) => {
+                        done = true;
+                        break;
+                    }
+                    // Failure while gathering: send the head with what we have, then the error.
+                    Some(Err(e)) => {
+                        if !buf.is_empty() {
+                            initial = buf.freeze();
+                        }
+                        let _ = head_tx.send(ResponseHead {
+                            status: status.as_u16(),
+                            status_text,
+                            headers: out_headers,
+                            body: initial,
+                            done: false,
+                        });
+                        let _ = chunk_tx
+                            .send(Err(BodyError::Upstream(describe(&e.without_url()))))
+                            .await;
+                        return;
+                    }
+                    None => {
+                        if !buf.is_empty() {
+                            initial = buf.freeze();
+                        }
+                        let _ = head_tx.send(ResponseHead {
+                            status: status.as_u16(),
+                            status_text,
+                            headers: out_headers,
+                            body: initial,
+                            done: false,
+                        });
+                        let _ = chunk_tx.send(Err(BodyError::Idle)).await;
+                        return;
+                    }
+                }
+            }
+            if !buf.is_empty() {
+                initial = buf.freeze();
+            }
+        }
+        let head = ResponseHead {
+            status: status.as_u16(),
+            status_text,
+            headers: out_headers,
+            body: initial,
+            done,
+        };
+        if head_tx.send(head).is_err() || done {
+            return;
+        }
+
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return,
+                r = with_idle(idle, response.chunk()) => r,
+            };
+            let item = match next {
+                None => Err(BodyError::Idle),
+                Some(Ok(None)) => return,
+                Some(Ok(Some(chunk))) => Ok(chunk),
+                Some(Err(e)) => Err(BodyError::Upstream(describe(&e.without_url()))),
+            };
+            let is_err = item.is_err();
+            let sent = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return,
+                r = with_idle(idle, chunk_tx.send(item)) => r,
+            };
+            match sent {
+                Some(Ok(())) if !is_err => {}
+                // Receiver gone, idle while the caller did not read, or an error delivered: stop.
+                _ => return,
+            }
+        }
+    }
+}
+
+/// Runs `fut` with an optional idle limit; `None` = the limit passed.
+async fn with_idle<F: std::future::Future>(idle: Option<Duration>, fut: F) -> Option<F::Output> {
+    match idle {
+        None => Some(fut.await),
+        Some(d) => tokio::time::timeout(d, fut).await.ok(),
+    }
+}
+
+/// The request body as a stream for reqwest, with an idle limit and a completion signal.
+struct UploadStream {
+    rx: mpsc::Receiver<Bytes>,
+    idle: Option<Duration>,
+    timer: Option<Pin<Box<Sleep>>>,
+    done: Option<oneshot::Sender<()>>,
+}
+
+impl UploadStream {
+    fn new(rx: mpsc::Receiver<Bytes>, idle: Option<Duration>, done: oneshot::Sender<()>) -> Self {
+        UploadStream {
+            rx,
+            idle,
+            timer: idle.map(|d| Box::pin(sleep(d))),
+            done: Some(done),
+        }
+    }
+}
+
+impl Stream for UploadStream {
+    type Item = Result<Bytes, UploadIdle>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        match this.rx.poll_recv(cx) {
+            Poll::Ready(Some(chunk)) => {
+                if let (Some(timer), Some(d)) = (this.timer.as_mut(), this.idle) {
+                    timer.as_mut().reset(Instant::now() + d);
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(None) => {
+                if let Some(done) = this.done.take() {
+                    let _ = done.send(());
+                }
+                this.timer = None;
+                Poll::Ready(None)
+            }
+            Poll::Pending => {
+                let expired = match this.timer.as_mut() {
+                    Some(timer) => timer.as_mut().poll(cx).is_ready(),
+                    None => false,
+                };
+                if expired {
+                    this.timer = None;
+                    Poll::Ready(Some(Err(UploadIdle)))
+                } else {
+                    Poll::Pending
+                }
+            }
+        }
+    }
+}

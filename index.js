@@ -1,0 +1,22 @@
+'use strict'
+// clerk-native: public core entry (CommonJS). See index.d.ts for the documented API.
+
+const proxy = require('./lib/proxy')
+
+module.exports = {
+  DEFAULT_PROXY_PATH: proxy.DEFAULT_PROXY_PATH,
+  FrontendApiProxy: proxy.FrontendApiProxy,
+  ProxyBodyError: proxy.ProxyBodyError,
+  clerkFrontendApiProxy: (request, options) => proxy.clerkFrontendApiProxy(request, options),
+  proxyRequest: proxy.proxyRequest,
+  matchProxyPath: proxy.matchProxyPath,
+  fapiUrlFromPublishableKey: proxy.fapiUrlFromPublishableKey,
+  stripTrailingSlashes,
+}
+
+/** Strips any number of trailing '/' (loop, no regex). */
+function stripTrailingSlashes(s) {
+  let end = s.length
+  while (end > 0 && s.charCodeAt(end - 1) === 47) end--
+  return s.slice(0, end)
+}

@@ -1,0 +1,13 @@
+import core from './index.js'
+
+export const {
+  DEFAULT_PROXY_PATH,
+  FrontendApiProxy,
+  ProxyBodyError,
+  clerkFrontendApiProxy,
+  proxyRequest,
+  matchProxyPath,
+  fapiUrlFromPublishableKey,
+  stripTrailingSlashes,
+} = core
+export default core

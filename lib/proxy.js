@@ -1,0 +1,438 @@
+'use strict'
+// JS side of the Frontend API proxy: Web Request/Response and Node request/response glue over the native
+// exchange. All header rules, URL building, timeouts and cancellation live in Rust; this file only moves
+// bytes and maps shapes.
+
+const binding = require('../binding.js')
+const { resolveProxyOptions, validateProxyOptions } = require('./options')
+const { errorResponse, sendNodeError, ProxyBodyError } = require('./errors')
+
+const DEFAULT_PROXY_PATH = '/__clerk'
+const WRITE_FULL = 1
+const WRITE_CLOSED = 2
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304])
+const MAX_DEFAULT_INSTANCES = 32
+
+/** Streams request-body chunks from an async iterable into the exchange, honouring its backpressure. */
+async function pumpUpload(source, exchange) {
+  try {
+    for await (const chunk of source) {
+      const buf = toBuffer(chunk)
+      if (buf.length === 0) continue
+      const r = exchange.write(buf)
+      if (r === WRITE_CLOSED) return
+      if (r === WRITE_FULL && !(await exchange.writeAsync(buf))) return
+    }
+    exchange.end()
+  } catch {
+    // The client's body failed (aborted upload): never send a truncated body as if it were complete.
+    exchange.cancel()
+  }
+}
+
+function toBuffer(chunk) {
+  if (Buffer.isBuffer(chunk)) return chunk
+  if (typeof chunk === 'string') return Buffer.from(chunk)
+  if (ArrayBuffer.isView(chunk)) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  if (chunk instanceof ArrayBuffer) return Buffer.from(chunk)
+  throw new TypeError('clerk-native: request body chunks must be Uint8Array, Buffer or string')
+}
+
+/** Async iterator over a Web ReadableStream that cancels the stream when iteration stops early. */
+async function* iterateWebStream(stream) {
+  const reader = stream.getReader()
+  let finished = false
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) {
+        finished = true
+        return
+      }
+      yield value
+    }
+  } finally {
+    if (!finished) reader.cancel().catch(() => {})
+    reader.releaseLock()
+  }
+}
+
+/** Async iterable over the response body: the bytes that came with the head, then native reads. */
+function bodyIterable(head, exchange) {
+  return {
+    async *[Symbol.asyncIterator]() {
+      let ended = false
+      try {
+        if (head.body) yield head.body
+        if (head.done) {
+          ended = true
+          return
+        }
+        for (;;) {
+          const chunk = await exchange.read()
+          if (chunk === null) {
+            ended = true
+            return
+          }
+          if (typeof chunk === 'string') throw new ProxyBodyError(chunk)
+          yield chunk
+        }
+      } finally {
+        if (!ended) exchange.cancel()
+      }
+    },
+  }
+}
+
+function flattenHeaders(headers) {
+  if (headers == null) return []
+  if (Array.isArray(headers)) {
+    if (headers.length > 0 && Array.isArray(headers[0])) return headers.flat().map(String)
+    return headers.map(String)
+  }
+  if (typeof headers.forEach === 'function' && typeof headers.get === 'function') {
+    const out = []
+    headers.forEach((value, name) => out.push(name, value))
+    return out
+  }
+  const out = []
+  for (const name of Object.keys(headers)) {
+    const value = headers[name]
+    if (value == null) continue
+    if (Array.isArray(value)) for (const v of value) out.push(name, String(v))
+    else out.push(name, String(value))
+  }
+  return out
+}
+
+/**
+ * A Frontend API proxy bound to one set of options (keys and environment are resolved once, at
+ * construction). Instances share the process-wide upstream connection pool.
+ */
+class FrontendApiProxy {
+  /** @param {import('../index').FrontendApiProxyOptions} [options] */
+  constructor(options, flavour) {
+    validateProxyOptions(options)
+    const resolved = resolveProxyOptions(options || {}, flavour)
+    this._native = new binding.NativeProxy(resolved)
+    /** The normalized proxy path (e.g. `/__clerk`). */
+    this.proxyPath = this._native.proxyPath
+  }
+
+  /**
+   * Proxies a Web `Request`; resolves to a `Response` (never rejects for proxy failures).
+   * @param {Request} request
+   */
+  async handle(request) {
+    let exchange
+    try {
+      const body = request.body
+      exchange = this._native.start(request.method, request.url, flattenHeaders(request.headers), null, null, body != null)
+      if (body != null) pumpUpload(iterateWebStream(body), exchange)
+    } catch (err) {
+      return errorResponse(500, 'proxy_configuration_error', String((err && err.message) || err))
+    }
+    const signal = request.signal
+    let detach = noop
+    if (signal) {
+      if (signal.aborted) exchange.cancel()
+      else {
+        const onAbort = () => exchange.cancel()
+        signal.addEventListener('abort', onAbort, { once: true })
+        detach = () => signal.removeEventListener('abort', onAbort)
+      }
+    }
+    const head = await exchange.response()
+    return toWebResponse(head, exchange, detach)
+  }
+
+  /**
+   * The Node-native path: no Web objects. Resolves when the response head arrives.
+   * @param {import('../index').ProxyRequestInit} init
+   * @returns {Promise<import('../index').ProxyResponse>}
+   */
+  async proxy(init) {
+    if (init == null || typeof init !== 'object') throw new TypeError('clerk-native: proxyRequest(init) needs an object')
+    const { method = 'GET', url, headers, body = null, remoteAddress = null, signal } = init
+    if (typeof url !== 'string') throw new TypeError('clerk-native: init.url must be an absolute URL string')
+    let inline = null
+    let streaming = false
+    if (body != null) {
+      if (typeof body === 'string' || ArrayBuffer.isView(body) || body instanceof ArrayBuffer) inline = toBuffer(body)
+      else if (typeof body[Symbol.asyncIterator] === 'function') streaming = true
+      else if (typeof body.getReader === 'function') streaming = true
+      else throw new TypeError('clerk-native: init.body must be a Readable, AsyncIterable, Uint8Array or null')
+    }
+    const exchange = this._native.start(String(method), url, flattenHeaders(headers), remoteAddress || null, inline, streaming)
+    if (streaming) pumpUpload(typeof body.getReader === 'function' ? iterateWebStream(body) : body, exchange)
+    if (signal) {
+      if (signal.aborted) exchange.cancel()
+      else signal.addEventListener('abort', () => exchange.cancel(), { once: true })
+    }
+    const head = await exchange.response()
+    const pairs = []
+    for (let i = 0; i < head.headers.length; i += 2) pairs.push([head.headers[i], head.headers[i + 1]])
+    const empty = head.done && !head.body
+    return {
+      status: head.status,
+      statusText: head.statusText,
+      headers: pairs,
+      body: empty ? null : bodyIterable(head, exchange),
+      cancel: () => exchange.cancel(),
+    }
+  }
+
+  /**
+   * Proxies a Node `IncomingMessage` straight into a `ServerResponse` (what the Express adapter uses).
+   * @param {import('http').IncomingMessage} req
+   * @param {import('http').ServerResponse} res
+   * @param {string} url absolute URL as the app received it
+   */
+  pipeNode(req, res, url) {
+    const h = req.headers
+    const hasBody = h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0')
+    let inline = null
+    let streaming = false
+    if (hasBody) {
+      if (req.readableEnded || req.complete) {
+        // A body parser mounted before us consumed the stream: forward its raw bytes if it kept them.
+        const raw = req.rawBody
+        if (Buffer.isBuffer(raw) || typeof raw === 'string') inline = toBuffer(raw)
+        else {
+          sendNodeError(
+            res,
+            500,
+            'proxy_configuration_error',
+            'The request body was already consumed (a body parser runs before the Clerk proxy). Mount the proxy before body parsers.',
+          )
+          return
+        }
+      } else streaming = true
+    }
+    const exchange = this._native.start(req.method, url, req.rawHeaders, req.socket.remoteAddress || null, inline, streaming)
+    res.on('close', () => {
+      if (!res.writableFinished) exchange.cancel()
+    })
+    if (streaming) uploadFromNode(req, exchange)
+    exchange.response().then(
+      (head) => writeNodeHead(head, exchange, res),
+      () => sendNodeError(res, 502, 'proxy_request_failed', 'Failed to proxy request to Clerk FAPI'),
+    )
+  }
+}
+
+function noop() {}
+
+function uploadFromNode(req, exchange) {
+  const stop = () => {
+    req.removeListener('data', onData)
+    req.resume() // discard what is left
+  }
+  const onData = (chunk) => {
+    const r = exchange.write(chunk)
+    if (r === WRITE_FULL) {
+      req.pause()
+      exchange.writeAsync(chunk).then((ok) => (ok ? req.resume() : stop()), stop)
+    } else if (r === WRITE_CLOSED) stop()
+  }
+  req.on('data', onData)
+  req.once('end', () => exchange.end())
+  req.once('error', () => exchange.cancel())
+  req.once('aborted', () => exchange.cancel())
+}
+
+function writeNodeHead(head, exchange, res) {
+  if (res.destroyed) {
+    exchange.cancel()
+    return
+  }
+  try {
+    if (head.statusText) res.writeHead(head.status, head.statusText, head.headers)
+    else res.writeHead(head.status, head.headers)
+  } catch (err) {
+    exchange.cancel()
+    sendNodeError(res, 502, 'proxy_request_failed', `Failed to proxy request to Clerk FAPI: invalid upstream response (${err.code || err.message})`)
+    return
+  }
+  if (head.done) {
+    res.end(head.body || undefined)
+    return
+  }
+  if (head.body) res.write(head.body)
+  pumpDownload(exchange, res)
+}
+
+async function pumpDownload(exchange, res) {
+  for (;;) {
+    const chunk = await exchange.read()
+    if (chunk === null) {
+      res.end()
+      return
+    }
+    if (typeof chunk === 'string') {
+      res.destroy(new ProxyBodyError(chunk))
+      return
+    }
+    if (res.destroyed) {
+      exchange.cancel()
+      return
+    }
+    if (!res.write(chunk)) {
+      await drainOrClose(res)
+      if (res.destroyed) {
+        exchange.cancel()
+        return
+      }
+    }
+  }
+}
+
+function drainOrClose(res) {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.removeListener('drain', done)
+      res.removeListener('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
+}
+
+function toWebResponse(head, exchange, detach) {
+  const headers = new Headers()
+  const list = head.headers
+  for (let i = 0; i < list.length; i += 2) headers.append(list[i], list[i + 1])
+  let body = null
+  if (NULL_BODY_STATUS.has(head.status)) {
+    if (!head.done) exchange.cancel()
+    detach()
+  } else if (head.done) {
+    body = head.body || null
+    detach()
+  } else {
+    let first = head.body
+    body = new ReadableStream(
+      {
+        async pull(controller) {
+          if (first) {
+            const f = first
+            first = null
+            controller.enqueue(f)
+            return
+          }
+          const chunk = await exchange.read()
+          if (chunk === null) {
+            detach()
+            controller.close()
+          } else if (typeof chunk === 'string') {
+            detach()
+            controller.error(new ProxyBodyError(chunk))
+          } else controller.enqueue(chunk)
+        },
+        cancel() {
+          detach()
+          exchange.cancel()
+        },
+      },
+      { highWaterMark: 0 },
+    )
+  }
+  try {
+    return new Response(body, { status: head.status, statusText: head.statusText, headers })
+  } catch (err) {
+    exchange.cancel()
+    detach()
+    return errorResponse(502, 'proxy_request_failed', `Failed to proxy request to Clerk FAPI: invalid upstream response (${err.message})`)
+  }
+}
+
+// Default instances for the functional API, keyed by the resolved option set (env read per call, as Clerk).
+const defaults = new Map()
+
+function defaultProxy(options, flavour) {
+  const r = resolveProxyOptions(options || {}, flavour)
+  const key = `${r.proxyPath}\u0000${r.publishableKey}\u0000${r.secretKey}\u0000${r.fapiUrl}\u0000${r.timeoutMs}\u0000${r.idleTimeoutMs}\u0000${r.trustForwardedHeaders}`
+  let proxy = defaults.get(key)
+  if (proxy === undefined) {
+    if (defaults.size >= MAX_DEFAULT_INSTANCES) defaults.delete(defaults.keys().next().value)
+    proxy = Object.create(FrontendApiProxy.prototype)
+    proxy._native = new binding.NativeProxy(r)
+    proxy.proxyPath = proxy._native.proxyPath
+    defaults.set(key, proxy)
+  }
+  return proxy
+}
+
+/**
+ * Drop-in for `@clerk/backend/proxy`'s `clerkFrontendApiProxy`: never rejects for proxy failures.
+ * @param {Request} request
+ * @param {import('../index').FrontendApiProxyOptions} [options]
+ */
+async function clerkFrontendApiProxy(request, options, flavour) {
+  let proxy
+  try {
+    proxy = defaultProxy(options, flavour)
+  } catch (err) {
+    return errorResponse(500, 'proxy_configuration_error', err.message)
+  }
+  return proxy.handle(request)
+}
+
+/**
+ * Node-native proxy call (no Web objects).
+ * @param {import('../index').ProxyRequestInit} init
+ * @param {import('../index').FrontendApiProxyOptions} [options]
+ */
+function proxyRequest(init, options) {
+  let proxy
+  try {
+    proxy = defaultProxy(options)
+  } catch (err) {
+    return Promise.resolve(configErrorResponse(err.message))
+  }
+  return proxy.proxy(init)
+}
+
+function configErrorResponse(message) {
+  const body = Buffer.from(JSON.stringify({ errors: [{ code: 'proxy_configuration_error', message }] }))
+  return {
+    status: 500,
+    statusText: 'Internal Server Error',
+    headers: [
+      ['content-type', 'application/json'],
+      ['cache-control', 'no-store'],
+    ],
+    body: {
+      async *[Symbol.asyncIterator]() {
+        yield body
+      },
+    },
+    cancel: noop,
+  }
+}
+
+/**
+ * `matchProxyPath(request | URL | string, { proxyPath })` (SPEC 1.6). Strings may be absolute URLs or paths.
+ */
+function matchProxyPath(request, options) {
+  const proxyPath = options && options.proxyPath
+  let pathname
+  if (typeof request === 'string') pathname = new URL(request, 'http://localhost').pathname
+  else if (request instanceof URL) pathname = request.pathname
+  else if (request && typeof request.url === 'string') pathname = new URL(request.url, 'http://localhost').pathname
+  else throw new TypeError('clerk-native: matchProxyPath expects a Request, URL or string')
+  return binding.matchProxyPath(pathname, proxyPath || null)
+}
+
+module.exports = {
+  DEFAULT_PROXY_PATH,
+  FrontendApiProxy,
+  ProxyBodyError,
+  clerkFrontendApiProxy,
+  proxyRequest,
+  matchProxyPath,
+  defaultProxy,
+  fapiUrlFromPublishableKey: (pk) => binding.fapiUrlFromPublishableKey(String(pk ?? '')),
+  normalizeProxyPath: (p) => binding.normalizeProxyPath(p == null ? null : String(p)),
+}

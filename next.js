@@ -1,0 +1,55 @@
+'use strict'
+// clerk-native/next: Next.js (App Router, Node.js runtime) route handlers and a middleware helper.
+
+const { clerkFrontendApiProxy: coreProxy, defaultProxy, normalizeProxyPath } = require('./lib/proxy')
+const { errorResponse } = require('./lib/errors')
+
+/**
+ * Next flavour of `clerkFrontendApiProxy`: the publishable key also comes from
+ * NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY.
+ * @param {Request} request
+ * @param {import('./next').NextFrontendApiProxyOptions} [options]
+ */
+function clerkFrontendApiProxy(request, options) {
+  return coreProxy(request, options, 'next')
+}
+
+/**
+ * Route handlers for `app/__clerk/[[...path]]/route.ts`: `export const { GET, POST, ... } = createFrontendApiProxyHandlers()`.
+ * @param {import('./next').NextFrontendApiProxyOptions} [options]
+ */
+function createFrontendApiProxyHandlers(options) {
+  const handler = (request) => clerkFrontendApiProxy(request, options)
+  return { GET: handler, POST: handler, PUT: handler, DELETE: handler, PATCH: handler, HEAD: handler, OPTIONS: handler }
+}
+
+/**
+ * For `middleware.ts` with `export const config = { runtime: 'nodejs' }`: returns a function that resolves
+ * to the proxied Response for requests under the proxy path, or `undefined` so your middleware continues.
+ * `path: '/'` falls back to `/__clerk` (it can never proxy every path).
+ * @param {import('./next').FrontendApiProxyMiddlewareOptions} [options]
+ */
+function frontendApiProxyMiddleware(options = {}) {
+  if (options == null || typeof options !== 'object') throw new TypeError('clerk-native: options must be an object')
+  const enabled = options.enabled === undefined ? true : options.enabled
+  if (typeof enabled !== 'boolean' && typeof enabled !== 'function') {
+    throw new TypeError('clerk-native: enabled must be a boolean or a function (url: URL) => boolean')
+  }
+  const proxyPath = normalizeProxyPath(options.path ?? options.proxyPath)
+  const proxyOptions = { ...options, proxyPath }
+  delete proxyOptions.enabled
+  delete proxyOptions.path
+  defaultProxy(proxyOptions, 'next') // validate option types now (throws TypeError)
+  return async function clerkNativeProxyMiddleware(request) {
+    const url = new URL(request.nextUrl ? request.nextUrl.href : request.url)
+    if (!enabled || (typeof enabled === 'function' && !enabled(url))) return undefined
+    if (url.pathname !== proxyPath && !url.pathname.startsWith(proxyPath + '/')) return undefined
+    try {
+      return await defaultProxy(proxyOptions, 'next').handle(request)
+    } catch (err) {
+      return errorResponse(500, 'proxy_configuration_error', err.message)
+    }
+  }
+}
+
+module.exports = { clerkFrontendApiProxy, createFrontendApiProxyHandlers, frontendApiProxyMiddleware }

@@ -1,0 +1,200 @@
+//! `#[napi]` surface of the Frontend API proxy.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use clerk_native_core::proxy::{
+    path, publishable_key, BodyInput, Exchange, IncomingRequest, ProxyConfig, ProxyOptions,
+    WriteOutcome,
+};
+use napi::bindgen_prelude::{within_runtime_if_available, Buffer, Either};
+use napi_derive::napi;
+
+use crate::headers::{from_flat, to_flat};
+
+/// Options of the native proxy, already resolved against the environment by the JS layer.
+#[napi(object)]
+pub struct NativeProxyOptions {
+    /// Mount path. Default `/__clerk`; `''` and `'/'` also mean `/__clerk`.
+    pub proxy_path: Option<String>,
+    /// Publishable key (presence checked; selects the FAPI host when `fapiUrl` is unset).
+    pub publishable_key: Option<String>,
+    /// Secret key sent upstream as `Clerk-Secret-Key`.
+    pub secret_key: Option<String>,
+    /// Explicit FAPI base URL.
+    pub fapi_url: Option<String>,
+    /// Milliseconds allowed for upstream response headers (after the request body is sent). Default 30000; 0 = none.
+    pub timeout_ms: Option<u32>,
+    /// Milliseconds a body may move no byte before both sides are aborted. Default 30000; 0 = none.
+    pub idle_timeout_ms: Option<u32>,
+    /// Trust client X-Forwarded-* / CF-Connecting-IP / X-Real-IP. Default true (Clerk's behaviour).
+    pub trust_forwarded_headers: Option<bool>,
+}
+
+/// Status, headers and first body bytes of a proxied response.
+#[napi(object)]
+pub struct NativeResponseHead {
+    /// HTTP status.
+    pub status: u32,
+    /// Reason phrase.
+    pub status_text: String,
+    /// Flat `[name, value, ...]`; each Set-Cookie is its own pair.
+    pub headers: Vec<String>,
+    /// Body bytes received so far (the whole body when `done`).
+    pub body: Option<Buffer>,
+    /// True when `body` is the complete body.
+    pub done: bool,
+}
+
+/// A proxy configuration holding the resolved options; requests share the process-wide upstream pool.
+#[napi]
+pub struct NativeProxy {
+    config: Arc<ProxyConfig>,
+}
+
+#[napi]
+impl NativeProxy {
+    /// Builds a proxy. Never throws for bad values: they become 500 `proxy_configuration_error` responses.
+    #[napi(constructor)]
+    pub fn new(options: NativeProxyOptions) -> Self {
+        let options = ProxyOptions {
+            proxy_path: options.proxy_path,
+            publishable_key: options.publishable_key,
+            secret_key: options.secret_key,
+            fapi_url: options.fapi_url,
+            timeout_ms: options.timeout_ms.map(u64::from),
+            idle_timeout_ms: options.idle_timeout_ms.map(u64::from),
+            trust_forwarded_headers: options.trust_forwarded_headers,
+        };
+        NativeProxy {
+            config: Arc::new(ProxyConfig::new(&options)),
+        }
+    }
+
+    /// The normalized proxy path.
+    #[napi(getter)]
+    pub fn proxy_path(&self) -> String {
+        self.config.proxy_path().to_string()
+    }
+
+    /// Starts proxying one request. `headers` is a flat `[name, value, ...]` list; `body` is the whole body
+    /// when small, or `streaming` says it will be written to the returned exchange.
+    #[napi(catch_unwind)]
+    pub fn start(
+        &self,
+        method: String,
+        url: String,
+        headers: Vec<String>,
+        remote_address: Option<String>,
+        body: Option<Buffer>,
+        streaming: bool,
+    ) -> ProxyExchange {
+        let body = match (body, streaming) {
+            (_, true) => BodyInput::Stream,
+            (Some(b), false) if !b.is_empty() => BodyInput::Full(Bytes::copy_from_slice(&b)),
+            _ => BodyInput::None,
+        };
+        let request = IncomingRequest {
+            method: &method,
+            url: &url,
+            headers: from_flat(&headers),
+            remote_address: remote_address.as_deref().filter(|s| !s.is_empty()),
+        };
+        let config = Arc::clone(&self.config);
+        let inner = within_runtime_if_available(move || Exchange::start(config, request, body));
+        ProxyExchange { inner }
+    }
+}
+
+/// One in-flight proxied request. Dropping it (or `cancel()`) closes the upstream connection.
+#[napi]
+pub struct ProxyExchange {
+    inner: Exchange,
+}
+
+/// `write()` result: the chunk was queued.
+pub const WRITE_ACCEPTED: u32 = 0;
+/// `write()` result: the queue is full; the chunk was not taken (use `writeAsync`).
+pub const WRITE_FULL: u32 = 1;
+/// `write()` result: the upstream side takes no more body; the chunk was dropped.
+pub const WRITE_CLOSED: u32 = 2;
+
+#[napi]
+impl ProxyExchange {
+    /// Queues a request-body chunk without waiting: 0 accepted, 1 full (not taken), 2 closed.
+    #[napi]
+    pub fn write(&self, chunk: Buffer) -> u32 {
+        match self.inner.try_write(Bytes::copy_from_slice(&chunk)) {
+            WriteOutcome::Accepted => WRITE_ACCEPTED,
+            WriteOutcome::Full => WRITE_FULL,
+            WriteOutcome::Closed => WRITE_CLOSED,
+        }
+    }
+
+    /// Queues a request-body chunk, resolving when there is room. Resolves false if the upstream side is gone.
+    #[napi]
+    pub async fn write_async(&self, chunk: Buffer) -> bool {
+        let bytes = Bytes::copy_from_slice(&chunk);
+        self.inner.write(bytes).await
+    }
+
+    /// Ends the request body.
+    #[napi]
+    pub fn end(&self) {
+        self.inner.end();
+    }
+
+    /// Cancels the exchange; the upstream connection is closed.
+    #[napi]
+    pub fn cancel(&self) {
+        self.inner.cancel();
+    }
+
+    /// Resolves with the response head (never rejects: failures are JSON error responses).
+    #[napi]
+    pub async fn response(&self) -> NativeResponseHead {
+        let head = self.inner.response().await;
+        NativeResponseHead {
+            status: u32::from(head.status),
+            status_text: head.status_text,
+            headers: to_flat(&head.headers),
+            body: if head.body.is_empty() {
+                None
+            } else {
+                Some(Buffer::from(head.body.to_vec()))
+            },
+            done: head.done,
+        }
+    }
+
+    /// Resolves with the next body bytes, null at the end, or a string error code when the body failed:
+    /// `proxy_body_idle_timeout`, `proxy_upstream_body_error` or `proxy_cancelled` (the JS layer turns it
+    /// into an Error with that `code`).
+    #[napi(ts_return_type = "Promise<Buffer | string | null>")]
+    pub async fn read(&self) -> Option<Either<Buffer, &'static str>> {
+        match self.inner.read().await {
+            Ok(Some(bytes)) => Some(Either::A(Buffer::from(bytes.to_vec()))),
+            Ok(None) => None,
+            Err(e) => Some(Either::B(e.code())),
+        }
+    }
+}
+
+/// True when `pathname` is the proxy path or below it (SPEC 1.6). `proxyPath` is normalized first.
+#[napi]
+pub fn match_proxy_path(pathname: String, proxy_path: Option<String>) -> bool {
+    let p = path::normalize_proxy_path(proxy_path.as_deref());
+    path::matches_proxy_path(&pathname, &p)
+}
+
+/// Normalizes a proxy path: trailing slashes stripped; unset, `''` and `'/'` give `/__clerk`.
+#[napi]
+pub fn normalize_proxy_path(proxy_path: Option<String>) -> String {
+    path::normalize_proxy_path(proxy_path.as_deref())
+}
+
+/// The Clerk Frontend API URL for a publishable key (SPEC 1.4); an invalid key selects production.
+#[napi]
+pub fn fapi_url_from_publishable_key(publishable_key: String) -> String {
+    publishable_key::fapi_url_from_publishable_key(&publishable_key).to_string()
+}
