@@ -1,0 +1,38 @@
+import type { FrontendApiProxyOptions } from './index'
+
+/** As the core options; the publishable key also falls back to `NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY`. */
+export type NextFrontendApiProxyOptions = FrontendApiProxyOptions
+
+type Handler = (request: Request) => Promise<Response>
+
+/** Next flavour of `clerkFrontendApiProxy` (keys also from `NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY`). */
+export declare function clerkFrontendApiProxy(request: Request, options?: NextFrontendApiProxyOptions): Promise<Response>
+
+/**
+ * Route handlers for `app/__clerk/[[...path]]/route.ts` (Node.js runtime):
+ * `export const { GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS } = createFrontendApiProxyHandlers()`.
+ */
+export declare function createFrontendApiProxyHandlers(options?: NextFrontendApiProxyOptions): {
+  GET: Handler
+  POST: Handler
+  PUT: Handler
+  DELETE: Handler
+  PATCH: Handler
+  HEAD: Handler
+  OPTIONS: Handler
+}
+
+export interface FrontendApiProxyMiddlewareOptions extends Omit<NextFrontendApiProxyOptions, 'proxyPath'> {
+  /** Default `true`; a function receives the request URL (`nextUrl` when present). */
+  enabled?: boolean | ((url: URL) => boolean)
+  /** Mount path. Default `'/__clerk'`; `'/'` falls back to `'/__clerk'` (never proxies every path). */
+  path?: string
+}
+
+/**
+ * For `middleware.ts` with `export const config = { runtime: 'nodejs' }`: resolves to the proxied Response for
+ * requests under the proxy path, or `undefined` so your middleware continues.
+ */
+export declare function frontendApiProxyMiddleware(
+  options?: FrontendApiProxyMiddlewareOptions,
+): (request: Request & { nextUrl?: URL }) => Promise<Response | undefined>
