@@ -1,5 +1,8 @@
-import type { RequestHandler } from 'express'
+import type { IncomingMessage, ServerResponse } from 'http'
 import type { FrontendApiProxyOptions } from './index'
+
+/** An Express/Connect middleware (no dependency on `@types/express`). */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void
 
 /** `(url: URL) => boolean`: decides per request whether the proxy is on (receives the request URL). */
 export type ShouldProxyFn = (url: URL) => boolean
