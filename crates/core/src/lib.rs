@@ -1,1 +1,4 @@
+pub mod clock;
+pub mod jwks;
 pub mod proxy;
+pub mod token;

@@ -1,0 +1,23 @@
+//! Token verification core: JWT decoding, keys, `verifyToken`, session claims and machine tokens (SPEC 3).
+//!
+//! Entry points:
+//! - [`Verifier`] (`verify_cached` sync / `verify` async) and [`verify_token`] for session JWTs;
+//! - [`verify_with_key`] for a known key, fully synchronous;
+//! - [`AuthObject::from_claims`] and [`AuthObject::has`] for the auth object;
+//! - [`machine::verify_machine_token`] and the detection helpers for machine tokens.
+
+pub mod base64url;
+pub mod claims;
+pub mod error;
+pub mod jsfmt;
+pub mod jwt;
+pub mod keys;
+pub mod machine;
+pub mod verify;
+
+pub use claims::{AuthObject, ClaimsError, HasParams, Reverification};
+pub use error::{MachineErrorCode, MachineTokenError, Reason, TokenVerificationError};
+pub use jwt::{decode as decode_jwt, Algorithm, Jwt, JwtPayload};
+pub use keys::{KeyError, KeyHandle, VerifierKey};
+pub use machine::{verify_machine_token, MachineAuth, TokenType};
+pub use verify::{verify_token, verify_with_key, Verifier, VerifyOptions};

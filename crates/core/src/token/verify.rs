@@ -1,0 +1,720 @@
+//! `verifyToken` (SPEC 3.1-3.3): options, key selection, and the checks in Clerk's order.
+//!
+//! Order: decode → category (`cat` = M2M rejected before any key lookup) → key selection (`jwtKey`, else
+//! `jwksUrl`, else `secretKey` JWKS, else `jwk-failed-to-resolve`) → `typ` → `alg` allow-list → signature (before
+//! any claim) → `sub` → `aud` → `azp` → `exp` (required) → `nbf` → `iat`, with clock skew and seconds truncated.
+//!
+//! [`verify_with_key`] and [`Verifier::verify_cached`] are synchronous and never touch the network: with a known
+//! key a verification needs no thread hop. Only a JWKS fetch ([`Verifier::verify`]) is async.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::error::{action, Reason, TokenVerificationError};
+use super::jsfmt;
+use super::jwt::{self, category, Algorithm, Jwt, JwtPayload};
+use super::keys::{pem_key_cached, KeyError, KeyHandle, SignatureCheck, VerifierKey};
+use crate::jwks::{
+    CachedKey, JwksClient, JwksLookup, JwksSource, DEFAULT_API_URL, DEFAULT_API_VERSION,
+};
+
+/// Options of `verifyToken` (Clerk's names in camelCase on the JS side). Empty strings count as unset, as
+/// Clerk's `||` does. `Debug` redacts the keys.
+#[derive(Clone, PartialEq)]
+pub struct VerifyOptions {
+    /// `jwtKey`: PEM public key (SPKI or PKCS#1); networkless; takes precedence over everything else.
+    pub jwt_key: Option<String>,
+    /// `secretKey`: fetches the instance JWKS from the Backend API; also authorizes Backend API machine-token calls.
+    pub secret_key: Option<String>,
+    /// `machineSecretKey`: authorizes `mt_` verification (falls back to `secret_key`).
+    pub machine_secret_key: Option<String>,
+    /// `apiUrl` (default `https://api.clerk.com`).
+    pub api_url: String,
+    /// `apiVersion` (default `v1`).
+    pub api_version: String,
+    /// `jwksUrl` (ours): any JWKS endpoint, fetched without credentials; preferred over `secretKey` for keys.
+    pub jwks_url: Option<String>,
+    /// `audience`: accepted `aud` values (checked only when both this and the claim are non-empty).
+    pub audience: Vec<String>,
+    /// `authorizedParties`: accepted `azp` values; when non-empty, `azp` is required.
+    pub authorized_parties: Vec<String>,
+    /// `clockSkewInMs` (default 5000; 0 and negative allowed).
+    pub clock_skew_ms: i64,
+    /// `headerType`: accepted `typ` values. `None` = `["JWT"]`, except that a token without `typ` is then accepted.
+    pub header_type: Option<Vec<String>>,
+    /// `skipJwksCache`: always refetch the JWKS (the result is still cached).
+    pub skip_jwks_cache: bool,
+    /// `jwksCacheTtlMs` (ours, default 300000).
+    pub jwks_cache_ttl_ms: u64,
+    /// `jwksCooldownMs` (ours, default 30000): minimum gap between refetches caused by unknown `kid`s.
+    pub jwks_cooldown_ms: u64,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        Self {
+            jwt_key: None,
+            secret_key: None,
+            machine_secret_key: None,
+            api_url: DEFAULT_API_URL.to_owned(),
+            api_version: DEFAULT_API_VERSION.to_owned(),
+            jwks_url: None,
+            audience: Vec::new(),
+            authorized_parties: Vec::new(),
+            clock_skew_ms: 5_000,
+            header_type: None,
+            skip_jwks_cache: false,
+            jwks_cache_ttl_ms: 300_000,
+            jwks_cooldown_ms: 30_000,
+        }
+    }
+}
+
+impl fmt::Debug for VerifyOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set = |o: &Option<String>| o.as_deref().is_some_and(|s| !s.is_empty());
+        f.debug_struct("VerifyOptions")
+            .field("jwt_key", &set(&self.jwt_key))
+            .field("secret_key", &set(&self.secret_key).then_some("<redacted>"))
+            .field(
+                "machine_secret_key",
+                &set(&self.machine_secret_key).then_some("<redacted>"),
+            )
+            .field("api_url", &self.api_url)
+            .field("api_version", &self.api_version)
+            .field("jwks_url", &self.jwks_url)
+            .field("audience", &self.audience)
+            .field("authorized_parties", &self.authorized_parties)
+            .field("clock_skew_ms", &self.clock_skew_ms)
+            .field("header_type", &self.header_type)
+            .field("skip_jwks_cache", &self.skip_jwks_cache)
+            .field("jwks_cache_ttl_ms", &self.jwks_cache_ttl_ms)
+            .field("jwks_cooldown_ms", &self.jwks_cooldown_ms)
+            .finish()
+    }
+}
+
+fn non_empty(o: &Option<String>) -> Option<&str> {
+    o.as_deref().filter(|s| !s.is_empty())
+}
+
+impl VerifyOptions {
+    /// The JWKS cache policy of these options.
+    pub fn jwks_lookup(&self) -> JwksLookup {
+        JwksLookup {
+            ttl_ms: self.jwks_cache_ttl_ms,
+            cooldown_ms: self.jwks_cooldown_ms,
+            skip_cache: self.skip_jwks_cache,
+        }
+    }
+}
+
+/// Where a [`Verifier`] takes its key from (SPEC 3.2 step 3).
+#[derive(Debug, Clone)]
+enum KeySource {
+    Pem(KeyHandle),
+    Jwks(Result<JwksSource, TokenVerificationError>),
+    Unresolvable,
+}
+
+/// Clerk's `jwk-failed-to-resolve` error.
+pub fn failed_to_resolve() -> TokenVerificationError {
+    TokenVerificationError::with_action(
+        Reason::JwkFailedToResolve,
+        "Failed to resolve JWK during verification.",
+        action::SET_CLERK_JWT_KEY,
+    )
+}
+
+/// Clerk's "Invalid session token category." error.
+pub fn invalid_session_category() -> TokenVerificationError {
+    TokenVerificationError::with_action(
+        Reason::TokenInvalid,
+        "Invalid session token category.",
+        action::ENSURE_CLERK_JWT,
+    )
+}
+
+/// A reusable verifier: options resolved once (PEM parsed once, JWKS source built once) plus the JWKS client.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    options: VerifyOptions,
+    keys: KeySource,
+    client: Arc<JwksClient>,
+}
+
+/// What remains after the synchronous part of a verification.
+pub(crate) enum Prepared<'t> {
+    Done(Result<JwtPayload, TokenVerificationError>),
+    NeedsFetch(Jwt<'t>, String),
+}
+
+impl Verifier {
+    /// A verifier on the process-wide JWKS client ([`JwksClient::global`]).
+    pub fn new(options: VerifyOptions) -> Self {
+        Self::with_client(options, JwksClient::global())
+    }
+
+    /// A verifier on a given JWKS client (its clock is also used for `exp`/`nbf`/`iat`).
+    pub fn with_client(options: VerifyOptions, client: Arc<JwksClient>) -> Self {
+        let keys = if let Some(pem) = non_empty(&options.jwt_key) {
+            KeySource::Pem(pem_key_cached(pem))
+        } else if let Some(url) = non_empty(&options.jwks_url) {
+            KeySource::Jwks(JwksSource::url(url))
+        } else if let Some(sk) = non_empty(&options.secret_key) {
+            KeySource::Jwks(JwksSource::bapi(&options.api_url, &options.api_version, sk))
+        } else {
+            KeySource::Unresolvable
+        };
+        Self {
+            options,
+            keys,
+            client,
+        }
+    }
+
+    /// The options.
+    pub fn options(&self) -> &VerifyOptions {
+        &self.options
+    }
+
+    /// The JWKS client.
+    pub fn client(&self) -> &Arc<JwksClient> {
+        &self.client
+    }
+
+    /// Now, from the client's clock, in ms.
+    pub fn now_ms(&self) -> i64 {
+        self.client.clock().now_ms()
+    }
+
+    /// Verify without any network access. `None` means a JWKS fetch is needed: call [`Verifier::verify`]
+    /// (for example on the async runtime). Everything else (PEM keys, JWKS cache hits, every error that does
+    /// not need a key) is answered here, on the calling thread.
+    pub fn verify_cached(&self, token: &str) -> Option<Result<JwtPayload, TokenVerificationError>> {
+        match self.prepare(token) {
+            Prepared::Done(r) => Some(r),
+            Prepared::NeedsFetch(..) => None,
+        }
+    }
+
+    /// Verify a session token (`verifyToken`): resolves to the payload or Clerk's error.
+    pub async fn verify(&self, token: &str) -> Result<JwtPayload, TokenVerificationError> {
+        match self.prepare(token) {
+            Prepared::Done(r) => r,
+            Prepared::NeedsFetch(jwt, kid) => {
+                let key = self.fetch_key(&kid).await?;
+                verify_jwt(&jwt, &key, &self.options, None, self.now_ms())
+            }
+        }
+    }
+
+    /// The key for `kid` via the JWKS client (async; single-flight). Only for JWKS sources.
+    pub(crate) async fn fetch_key(&self, kid: &str) -> Result<KeyHandle, TokenVerificationError> {
+        match &self.keys {
+            KeySource::Pem(k) => Ok(k.clone()),
+            KeySource::Jwks(Ok(src)) => {
+                self.client
+                    .get_key(src, kid, &self.options.jwks_lookup())
+                    .await
+            }
+            KeySource::Jwks(Err(e)) => Err(e.clone()),
+            KeySource::Unresolvable => Err(failed_to_resolve()),
+        }
+    }
+
+    /// The key without network: `Ok(Some)` known, `Ok(None)` a fetch is needed, `Err` a key-selection error.
+    pub(crate) fn cached_key(
+        &self,
+        kid: &str,
+    ) -> Result<Option<KeyHandle>, TokenVerificationError> {
+        match &self.keys {
+            KeySource::Pem(k) => Ok(Some(k.clone())),
+            KeySource::Jwks(Ok(src)) => {
+                match self
+                    .client
+                    .cached_key(src, kid, &self.options.jwks_lookup())
+                {
+                    CachedKey::Hit(k) => Ok(Some(k)),
+                    CachedKey::Rejected(e) => Err(e),
+                    CachedKey::NeedsFetch => Ok(None),
+                }
+            }
+            KeySource::Jwks(Err(e)) => Err(e.clone()),
+            KeySource::Unresolvable => Err(failed_to_resolve()),
+        }
+    }
+
+    pub(crate) fn prepare<'t>(&self, token: &'t str) -> Prepared<'t> {
+        let jwt = match jwt::decode(token) {
+            Ok(j) => j,
+            Err(e) => return Prepared::Done(Err(e)),
+        };
+        if jwt.cat() == Some(category::M2M) {
+            return Prepared::Done(Err(invalid_session_category()));
+        }
+        let kid = jwt.kid();
+        match self.cached_key(&kid) {
+            Err(e) => Prepared::Done(Err(e)),
+            Ok(Some(key)) => {
+                Prepared::Done(verify_jwt(&jwt, &key, &self.options, None, self.now_ms()))
+            }
+            Ok(None) => Prepared::NeedsFetch(jwt, kid),
+        }
+    }
+}
+
+/// `verifyToken(token, options)` on the process-wide JWKS client and system clock.
+pub async fn verify_token(
+    token: &str,
+    options: &VerifyOptions,
+) -> Result<JwtPayload, TokenVerificationError> {
+    Verifier::new(options.clone()).verify(token).await
+}
+
+/// Verify with a known key, synchronously: decode, category, `typ`, `alg`, signature, claims at `now_ms`.
+pub fn verify_with_key(
+    token: &str,
+    key: &VerifierKey,
+    options: &VerifyOptions,
+    now_ms: i64,
+) -> Result<JwtPayload, TokenVerificationError> {
+    let jwt = jwt::decode(token)?;
+    if jwt.cat() == Some(category::M2M) {
+        return Err(invalid_session_category());
+    }
+    verify_decoded(&jwt, Ok(key), options, None, now_ms)
+}
+
+/// Clerk's `verifyJwt` on a decoded token with a resolved key: `typ` (against `header_type`, or the options'),
+/// `alg`, signature, then claims.
+pub fn verify_jwt(
+    jwt: &Jwt<'_>,
+    key: &KeyHandle,
+    options: &VerifyOptions,
+    header_type: Option<&[&str]>,
+    now_ms: i64,
+) -> Result<JwtPayload, TokenVerificationError> {
+    let key = match key.as_ref() {
+        Ok(k) => Ok(k),
+        Err(e) => Err(e),
+    };
+    verify_decoded(jwt, key, options, header_type, now_ms)
+}
+
+fn verify_decoded(
+    jwt: &Jwt<'_>,
+    key: Result<&VerifierKey, &KeyError>,
+    options: &VerifyOptions,
+    header_type: Option<&[&str]>,
+    now_ms: i64,
+) -> Result<JwtPayload, TokenVerificationError> {
+    check_header_type(jwt, options, header_type)?;
+    let alg = check_algorithm(jwt)?;
+    check_signature(jwt, key, alg)?;
+    check_claims(&jwt.payload, options, now_ms)?;
+    Ok(jwt.payload.clone())
+}
+
+fn check_header_type(
+    jwt: &Jwt<'_>,
+    options: &VerifyOptions,
+    header_type: Option<&[&str]>,
+) -> Result<(), TokenVerificationError> {
+    let typ = jwt.header.get("typ");
+    let from_options: Option<Vec<&str>> = options
+        .header_type
+        .as_ref()
+        .map(|v| v.iter().map(String::as_str).collect());
+    let given: Option<Vec<&str>> = header_type.map(<[&str]>::to_vec).or(from_options);
+    if typ.is_none() && given.is_none() {
+        return Ok(());
+    }
+    let allowed = given.unwrap_or_else(|| vec!["JWT"]);
+    if typ
+        .and_then(Value::as_str)
+        .is_some_and(|t| allowed.contains(&t))
+    {
+        return Ok(());
+    }
+    Err(TokenVerificationError::with_action(
+        Reason::TokenInvalid,
+        format!(
+            "Invalid JWT type {}. Expected \"{}\".",
+            jsfmt::stringify(typ),
+            allowed.join(", ")
+        ),
+        action::ENSURE_CLERK_JWT,
+    ))
+}
+
+fn check_algorithm(jwt: &Jwt<'_>) -> Result<Algorithm, TokenVerificationError> {
+    let alg = jwt.header.get("alg");
+    alg.and_then(Value::as_str)
+        .and_then(Algorithm::from_name)
+        .ok_or_else(|| {
+            TokenVerificationError::with_action(
+                Reason::TokenInvalidAlgorithm,
+                format!(
+                    "Invalid JWT algorithm {}. Supported: {}.",
+                    jsfmt::stringify(alg),
+                    Algorithm::SUPPORTED
+                ),
+                action::ENSURE_CLERK_JWT,
+            )
+        })
+}
+
+fn check_signature(
+    jwt: &Jwt<'_>,
+    key: Result<&VerifierKey, &KeyError>,
+    alg: Algorithm,
+) -> Result<(), TokenVerificationError> {
+    let import_failed = KeyError::to_verification_error;
+    let key = key.map_err(import_failed)?;
+    match key.verify(alg, jwt.signing_input.as_bytes(), &jwt.signature) {
+        Ok(SignatureCheck::Valid) => Ok(()),
+        Ok(SignatureCheck::Invalid) => Err(TokenVerificationError::new(
+            Reason::TokenInvalidSignature,
+            "JWT signature is invalid.",
+        )),
+        Err(e) => Err(import_failed(&e)),
+    }
+}
+
+fn claim_failed(message: String) -> TokenVerificationError {
+    TokenVerificationError::with_action(
+        Reason::TokenVerificationFailed,
+        message,
+        action::ENSURE_CLERK_JWT,
+    )
+}
+
+fn is_truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+/// Clerk's audience check. `aud` (string or array) must share a value with `audience` when both are non-empty.
+/// Session tokens report the claim as an array (`wrapped`), as Clerk's `verifyJwt` passes `[aud]`; an array claim
+/// and a non-string claim are checked too (fail closed) where Clerk skips them.
+pub(crate) fn check_audience(
+    aud: Option<&Value>,
+    audience: &[String],
+    wrapped: bool,
+) -> Result<(), TokenVerificationError> {
+    let audience: Vec<&str> = audience
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.is_empty())
+        .collect();
+    let Some(aud) = aud.filter(|a| is_truthy(a)) else {
+        return Ok(());
+    };
+    if audience.is_empty() {
+        return Ok(());
+    }
+    let list_json = serde_json::to_string(&audience).unwrap_or_default();
+    match aud {
+        Value::String(s) => {
+            if audience.contains(&s.as_str()) {
+                return Ok(());
+            }
+            Err(claim_failed(if wrapped {
+                format!(
+                    "Invalid JWT audience claim array (aud) {}. Is not included in \"{list_json}\".",
+                    jsfmt::stringify(Some(&Value::Array(vec![aud.clone()])))
+                )
+            } else {
+                format!(
+                    "Invalid JWT audience claim (aud) {}. Is not included in \"{list_json}\".",
+                    jsfmt::stringify(Some(aud))
+                )
+            }))
+        }
+        Value::Array(items) => {
+            let truthy: Vec<&Value> = items.iter().filter(|i| is_truthy(i)).collect();
+            if truthy.is_empty()
+                || truthy
+                    .iter()
+                    .any(|i| i.as_str().is_some_and(|s| audience.contains(&s)))
+            {
+                return Ok(());
+            }
+            Err(claim_failed(format!(
+                "Invalid JWT audience claim array (aud) {}. Is not included in \"{list_json}\".",
+                jsfmt::stringify(Some(aud))
+            )))
+        }
+        other => Err(claim_failed(format!(
+            "Invalid JWT audience claim array (aud) {}. Is not included in \"{list_json}\".",
+            jsfmt::stringify(Some(&Value::Array(vec![other.clone()])))
+        ))),
+    }
+}
+
+/// The claim checks of `verifyJwt`, in order: `sub`, `aud`, `azp`, `exp`, `nbf`, `iat`.
+pub(crate) fn check_claims(
+    payload: &JwtPayload,
+    options: &VerifyOptions,
+    now_ms: i64,
+) -> Result<(), TokenVerificationError> {
+    let sub = payload.get("sub");
+    if !matches!(sub, Some(Value::String(_))) {
+        return Err(claim_failed(format!(
+            "Subject claim (sub) is required and must be a string. Received {}.",
+            jsfmt::stringify(sub)
+        )));
+    }
+
+    check_audience(payload.get("aud"), &options.audience, true)?;
+
+    if !options.authorized_parties.is_empty() {
+        let azp = payload.get("azp");
+        let ok = azp
+            .and_then(Value::as_str)
+            .is_some_and(|a| !a.is_empty() && options.authorized_parties.iter().any(|p| p == a));
+        if !ok {
+            return Err(TokenVerificationError::new(
+                Reason::TokenInvalidAuthorizedParties,
+                format!(
+                    "Invalid JWT Authorized party claim (azp) {}. Expected \"{}\".",
+                    jsfmt::stringify(azp),
+                    options.authorized_parties.join(",")
+                ),
+            ));
+        }
+    }
+
+    let now = now_ms as f64;
+    let skew = options.clock_skew_ms as f64;
+    let now_str = || jsfmt::utc_string(Some(now));
+
+    let exp = payload.get("exp");
+    let Some(exp_secs) = exp.and_then(Value::as_f64) else {
+        return Err(claim_failed(format!(
+            "Invalid JWT expiry date claim (exp) {}. Expected number.",
+            jsfmt::stringify(exp)
+        )));
+    };
+    let exp_ms = jsfmt::seconds_to_date_ms(exp_secs);
+    // NaN dates (out of range) compare false, as in JavaScript.
+    if exp_ms.is_some_and(|e| e <= now - skew) {
+        return Err(TokenVerificationError::new(
+            Reason::TokenExpired,
+            format!(
+                "JWT is expired. Expiry date: {}, Current date: {}.",
+                jsfmt::utc_string(exp_ms),
+                now_str()
+            ),
+        ));
+    }
+
+    if let Some(nbf) = payload.get("nbf") {
+        let Some(nbf_secs) = nbf.as_f64() else {
+            return Err(claim_failed(format!(
+                "Invalid JWT not before date claim (nbf) {}. Expected number.",
+                jsfmt::stringify(Some(nbf))
+            )));
+        };
+        let nbf_ms = jsfmt::seconds_to_date_ms(nbf_secs);
+        if nbf_ms.is_some_and(|n| n > now + skew) {
+            return Err(TokenVerificationError::new(
+                Reason::TokenNotActiveYet,
+                format!(
+                    "JWT cannot be used prior to not before date claim (nbf). Not before date: {}; Current date: {};",
+                    jsfmt::utc_string(nbf_ms),
+                    now_str()
+                ),
+            ));
+        }
+    }
+
+    if let Some(iat) = payload.get("iat") {
+        let Some(iat_secs) = iat.as_f64() else {
+            return Err(claim_failed(format!(
+                "Invalid JWT issued at date claim (iat) {}. Expected number.",
+                jsfmt::stringify(Some(iat))
+            )));
+        };
+        let iat_ms = jsfmt::seconds_to_date_ms(iat_secs);
+        if iat_ms.is_some_and(|i| i > now + skew) {
+            return Err(TokenVerificationError::new(
+                Reason::TokenIatInTheFuture,
+                format!(
+                    "JWT issued at date claim (iat) is in the future. Issued at date: {}; Current date: {};",
+                    jsfmt::utc_string(iat_ms),
+                    now_str()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn payload(v: Value) -> JwtPayload {
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        }
+    }
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    #[test]
+    fn claim_order_and_messages() {
+        let o = VerifyOptions::default();
+        let e = check_claims(&payload(json!({})), &o, NOW).unwrap_err();
+        assert_eq!(e.reason, Reason::TokenVerificationFailed);
+        assert_eq!(
+            e.message,
+            "Subject claim (sub) is required and must be a string. Received undefined."
+        );
+        let e = check_claims(&payload(json!({"sub": "u"})), &o, NOW).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Invalid JWT expiry date claim (exp) undefined. Expected number."
+        );
+        let e = check_claims(&payload(json!({"sub": "u", "exp": "1"})), &o, NOW).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Invalid JWT expiry date claim (exp) \"1\". Expected number."
+        );
+        let e =
+            check_claims(&payload(json!({"sub": "u", "exp": 1_699_999_990})), &o, NOW).unwrap_err();
+        assert_eq!(e.reason, Reason::TokenExpired);
+        assert_eq!(
+            e.message,
+            "JWT is expired. Expiry date: Tue, 14 Nov 2023 22:13:10 GMT, Current date: Tue, 14 Nov 2023 22:13:20 GMT."
+        );
+    }
+
+    #[test]
+    fn skew_boundaries() {
+        let o = VerifyOptions::default();
+        let secs = NOW / 1000;
+        // exp*1000 <= now - skew is expired: exactly at the boundary fails, one second later passes.
+        let at = |exp: i64| check_claims(&payload(json!({"sub": "u", "exp": exp})), &o, NOW);
+        assert_eq!(at(secs - 5).unwrap_err().reason, Reason::TokenExpired);
+        assert!(at(secs - 4).is_ok());
+        // Fractions are truncated: secs - 4.1 → secs - 5 (expired), secs - 3.1 → secs - 4 (valid).
+        let frac = |exp: f64| check_claims(&payload(json!({"sub": "u", "exp": exp})), &o, NOW);
+        assert_eq!(
+            frac(secs as f64 - 4.1).unwrap_err().reason,
+            Reason::TokenExpired
+        );
+        assert!(frac(secs as f64 - 3.1).is_ok());
+        let nbf = |n: i64| {
+            check_claims(
+                &payload(json!({"sub": "u", "exp": secs + 60, "nbf": n})),
+                &o,
+                NOW,
+            )
+        };
+        assert!(nbf(secs + 5).is_ok());
+        assert_eq!(nbf(secs + 6).unwrap_err().reason, Reason::TokenNotActiveYet);
+        let iat = |n: i64| {
+            check_claims(
+                &payload(json!({"sub": "u", "exp": secs + 60, "iat": n})),
+                &o,
+                NOW,
+            )
+        };
+        assert!(iat(secs + 5).is_ok());
+        assert_eq!(
+            iat(secs + 6).unwrap_err().reason,
+            Reason::TokenIatInTheFuture
+        );
+        let zero = VerifyOptions {
+            clock_skew_ms: 0,
+            ..VerifyOptions::default()
+        };
+        assert_eq!(
+            check_claims(&payload(json!({"sub": "u", "exp": secs})), &zero, NOW)
+                .unwrap_err()
+                .reason,
+            Reason::TokenExpired
+        );
+        // Out-of-range dates are NaN in JavaScript and never compare as expired.
+        assert!(check_claims(&payload(json!({"sub": "u", "exp": 1e300})), &o, NOW).is_ok());
+        let e = check_claims(
+            &payload(json!({"sub": "u", "exp": secs + 9, "nbf": null})),
+            &o,
+            NOW,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "Invalid JWT not before date claim (nbf) null. Expected number."
+        );
+    }
+
+    #[test]
+    fn audience_rules() {
+        let aud = |a: Value, list: &[&str]| {
+            let list: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+            check_audience(Some(&a), &list, true)
+        };
+        assert!(aud(json!("a"), &["a", "b"]).is_ok());
+        assert!(aud(json!(["x", "b"]), &["a", "b"]).is_ok());
+        assert!(aud(json!("x"), &[]).is_ok());
+        assert!(aud(json!(""), &["a"]).is_ok());
+        assert!(aud(json!([]), &["a"]).is_ok());
+        let e = aud(json!("x"), &["a", "b"]).unwrap_err();
+        assert_eq!(e.reason, Reason::TokenVerificationFailed);
+        assert_eq!(
+            e.message,
+            r#"Invalid JWT audience claim array (aud) ["x"]. Is not included in "["a","b"]"."#
+        );
+        assert!(aud(json!(["x", "y"]), &["a"]).is_err());
+        assert!(aud(json!(5), &["a"]).is_err());
+        let e = check_audience(Some(&json!("x")), &["a".to_string()], false).unwrap_err();
+        assert_eq!(
+            e.message,
+            r#"Invalid JWT audience claim (aud) "x". Is not included in "["a"]"."#
+        );
+    }
+
+    #[test]
+    fn authorized_parties() {
+        let o = VerifyOptions {
+            authorized_parties: vec!["https://a.example".into(), "https://b.example".into()],
+            ..VerifyOptions::default()
+        };
+        let exp = NOW / 1000 + 60;
+        let ok = payload(json!({"sub": "u", "exp": exp, "azp": "https://b.example"}));
+        assert!(check_claims(&ok, &o, NOW).is_ok());
+        let missing = payload(json!({"sub": "u", "exp": exp}));
+        let e = check_claims(&missing, &o, NOW).unwrap_err();
+        assert_eq!(e.reason, Reason::TokenInvalidAuthorizedParties);
+        assert_eq!(
+            e.message,
+            "Invalid JWT Authorized party claim (azp) undefined. Expected \"https://a.example,https://b.example\"."
+        );
+        assert_eq!(e.action, None);
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let o = VerifyOptions {
+            secret_key: Some("sk_live_topsecret".into()),
+            jwt_key: Some("-----BEGIN PUBLIC KEY-----".into()),
+            ..VerifyOptions::default()
+        };
+        let d = format!("{o:?}");
+        assert!(!d.contains("topsecret"));
+        assert!(!d.contains("BEGIN"));
+    }
+}
