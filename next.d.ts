@@ -9,7 +9,7 @@ type Handler = (request: Request) => Promise<Response>
 export declare function clerkFrontendApiProxy(request: Request, options?: NextFrontendApiProxyOptions): Promise<Response>
 
 /**
- * Route handlers for `app/__clerk/[[...path]]/route.ts` (Node.js runtime):
+ * Route handlers for `app/%5F%5Fclerk/[[...path]]/route.ts` (Node.js runtime):
  * `export const { GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS } = createFrontendApiProxyHandlers()`.
  */
 export declare function createFrontendApiProxyHandlers(options?: NextFrontendApiProxyOptions): {

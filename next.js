@@ -15,7 +15,9 @@ function clerkFrontendApiProxy(request, options) {
 }
 
 /**
- * Route handlers for `app/__clerk/[[...path]]/route.ts`: `export const { GET, POST, ... } = createFrontendApiProxyHandlers()`.
+ * Route handlers for `app/%5F%5Fclerk/[[...path]]/route.ts` (the URL `/__clerk/*`: App Router folders starting with
+ * `_` are private and never routed, `%5F` is the URL-encoded underscore):
+ * `export const { GET, POST, ... } = createFrontendApiProxyHandlers()`.
  * @param {import('./next').NextFrontendApiProxyOptions} [options]
  */
 function createFrontendApiProxyHandlers(options) {
@@ -35,7 +37,9 @@ function frontendApiProxyMiddleware(options = {}) {
   if (typeof enabled !== 'boolean' && typeof enabled !== 'function') {
     throw new TypeError('clerk-native: enabled must be a boolean or a function (url: URL) => boolean')
   }
-  const proxyPath = normalizeProxyPath(options.path ?? options.proxyPath)
+  const rawPath = options.path ?? options.proxyPath
+  if (rawPath != null && typeof rawPath !== 'string') throw new TypeError('clerk-native: path must be a string')
+  const proxyPath = normalizeProxyPath(rawPath)
   const proxyOptions = { ...options, proxyPath }
   delete proxyOptions.enabled
   delete proxyOptions.path

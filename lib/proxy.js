@@ -12,6 +12,7 @@ const WRITE_FULL = 1
 const WRITE_CLOSED = 2
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304])
 const MAX_DEFAULT_INSTANCES = 32
+const CANCELLED_MESSAGE = 'Failed to proxy request to Clerk FAPI: the request was cancelled'
 
 /** Streams request-body chunks from an async iterable into the exchange, honouring its backpressure. */
 async function pumpUpload(source, exchange) {
@@ -124,6 +125,9 @@ class FrontendApiProxy {
    * @param {Request} request
    */
   async handle(request) {
+    // An already-aborted request is not sent: starting it would reach the upstream although the caller is
+    // told it failed.
+    if (request.signal && request.signal.aborted) return errorResponse(502, 'proxy_request_failed', CANCELLED_MESSAGE)
     let exchange
     try {
       const body = request.body
@@ -163,6 +167,7 @@ class FrontendApiProxy {
       else if (typeof body.getReader === 'function') streaming = true
       else throw new TypeError('clerk-native: init.body must be a Readable, AsyncIterable, Uint8Array or null')
     }
+    if (signal && signal.aborted) return errorProxyResponse(502, 'proxy_request_failed', CANCELLED_MESSAGE)
     const exchange = this._native.start(String(method), url, flattenHeaders(headers), remoteAddress || null, inline, streaming)
     if (streaming) pumpUpload(typeof body.getReader === 'function' ? iterateWebStream(body) : body, exchange)
     if (signal) {
@@ -172,7 +177,10 @@ class FrontendApiProxy {
     const head = await exchange.response()
     const pairs = []
     for (let i = 0; i < head.headers.length; i += 2) pairs.push([head.headers[i], head.headers[i + 1]])
-    const empty = head.done && !head.body
+    // As in the Web path: statuses that cannot carry a body (204, 304, ...) get `body: null`.
+    const noBody = NULL_BODY_STATUS.has(head.status)
+    if (noBody && !head.done) exchange.cancel()
+    const empty = noBody || (head.done && !head.body)
     return {
       status: head.status,
       statusText: head.statusText,
@@ -194,7 +202,9 @@ class FrontendApiProxy {
     let inline = null
     let streaming = false
     if (hasBody) {
-      if (req.readableEnded || req.complete) {
+      // `req.complete` only says Node has parsed the whole message (true for a small body behind any async
+      // middleware, unread); what matters is whether someone read the stream.
+      if (req.readableEnded || req.readableDidRead) {
         // A body parser mounted before us consumed the stream: forward its raw bytes if it kept them.
         const raw = req.rawBody
         if (Buffer.isBuffer(raw) || typeof raw === 'string') inline = toBuffer(raw)
@@ -241,14 +251,35 @@ function uploadFromNode(req, exchange) {
   req.once('aborted', () => exchange.cancel())
 }
 
+/**
+ * Flat [name, value, …] -> { name: value | value[] } (first-seen name case, null prototype). Node 20's
+ * writeHead(status, flatArray) calls setHeader per pair once a header was set (Express sets X-Powered-By),
+ * so a repeated name such as Set-Cookie would keep only its last value.
+ */
+function nodeHeaderObject(list) {
+  const out = Object.create(null)
+  const names = new Map()
+  for (let i = 0; i < list.length; i += 2) {
+    const lower = list[i].toLowerCase()
+    const name = names.get(lower)
+    if (name === undefined) {
+      names.set(lower, list[i])
+      out[list[i]] = list[i + 1]
+    } else if (Array.isArray(out[name])) out[name].push(list[i + 1])
+    else out[name] = [out[name], list[i + 1]]
+  }
+  return out
+}
+
 function writeNodeHead(head, exchange, res) {
   if (res.destroyed) {
     exchange.cancel()
     return
   }
   try {
-    if (head.statusText) res.writeHead(head.status, head.statusText, head.headers)
-    else res.writeHead(head.status, head.headers)
+    const headers = nodeHeaderObject(head.headers)
+    if (head.statusText) res.writeHead(head.status, head.statusText, headers)
+    else res.writeHead(head.status, headers)
   } catch (err) {
     exchange.cancel()
     sendNodeError(res, 502, 'proxy_request_failed', `Failed to proxy request to Clerk FAPI: invalid upstream response (${err.code || err.message})`)
@@ -395,10 +426,15 @@ function proxyRequest(init, options) {
 }
 
 function configErrorResponse(message) {
-  const body = Buffer.from(JSON.stringify({ errors: [{ code: 'proxy_configuration_error', message }] }))
+  return errorProxyResponse(500, 'proxy_configuration_error', message)
+}
+
+/** A JSON error as a ProxyResponse (the Node-native path's shape). */
+function errorProxyResponse(status, code, message) {
+  const body = Buffer.from(JSON.stringify({ errors: [{ code, message }] }))
   return {
-    status: 500,
-    statusText: 'Internal Server Error',
+    status,
+    statusText: status === 500 ? 'Internal Server Error' : 'Bad Gateway',
     headers: [
       ['content-type', 'application/json'],
       ['cache-control', 'no-store'],

@@ -112,6 +112,14 @@ async fn route(req: Request<Incoming>, seen: Arc<Seen>) -> Response<Body> {
             .header("location", "/v1/client")
             .body(full(""))
             .unwrap(),
+        "/reason" => {
+            let mut r = Response::builder().status(503).body(full("down")).unwrap();
+            r.extensions_mut()
+                .insert(hyper::ext::ReasonPhrase::from_static(
+                    b"Down For Maintenance",
+                ));
+            r
+        }
         _ => Response::builder().status(404).body(full("nope")).unwrap(),
     }
 }
@@ -505,4 +513,46 @@ async fn full_body_is_sent_with_its_length() {
     assert_eq!(ex.response().await.status, 200);
     assert_eq!(seen.body_lens.lock().unwrap()[0], 8);
     assert_eq!(seen.last_headers.lock().unwrap()["content-length"], "8");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_reason_phrase_is_passed_through() {
+    let (up, _) = start_upstream().await;
+    let ex = Exchange::start(
+        config(&up, |_| {}),
+        request("GET", "https://example.com/__clerk/reason"),
+        BodyInput::None,
+    );
+    let head = ex.response().await;
+    assert_eq!(
+        (head.status, head.status_text.as_str()),
+        (503, "Down For Maintenance")
+    );
+    let ex = Exchange::start(
+        config(&up, |_| {}),
+        request("GET", "https://example.com/__clerk/small"),
+        BodyInput::None,
+    );
+    assert_eq!(ex.response().await.status_text, "OK");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_download_never_reads_as_a_clean_end() {
+    let (up, _) = start_upstream().await;
+    let ex = Exchange::start(
+        config(&up, |_| {}),
+        request("GET", "https://example.com/__clerk/stall-body"),
+        BodyInput::None,
+    );
+    let head = ex.response().await;
+    assert!(!head.done);
+    ex.cancel();
+    // Whatever was queued may still come out, but the body must end in an error.
+    let end = loop {
+        match ex.read().await {
+            Ok(Some(_)) => continue,
+            other => break other,
+        }
+    };
+    assert_eq!(end, Err(BodyError::Cancelled));
 }

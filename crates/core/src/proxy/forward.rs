@@ -19,7 +19,7 @@ use http::header::{CONTENT_LENGTH, LOCATION};
 use http::{HeaderMap, HeaderValue};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep, Instant, Sleep};
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::config::{IncomingRequest, PreparedRequest, ProxyConfig};
 use super::error::ProxyError;
@@ -199,7 +199,8 @@ impl Exchange {
                         let (tx, rx) = mpsc::channel(REQUEST_BODY_SLOTS);
                         body_tx = Some(tx);
                         let (done_tx, done_rx) = oneshot::channel();
-                        let stream = UploadStream::new(rx, config.idle_timeout, done_tx);
+                        let stream =
+                            UploadStream::new(rx, config.idle_timeout, done_tx, cancel.clone());
                         (Upload::Stream(stream), Some(done_rx))
                     }
                 };
@@ -262,11 +263,10 @@ impl Exchange {
         }
     }
 
-    /// Cancels the exchange: the upstream connection is dropped and pending reads end with
-    /// [`BodyError::Cancelled`].
+    /// Cancels the exchange: the upstream connection is dropped, a streamed request body fails (it never
+    /// ends as if complete) and pending reads end with [`BodyError::Cancelled`].
     pub fn cancel(&self) {
         self.cancel.cancel();
-        self.end();
     }
 
     /// Waits for the response head. Called once; later calls (or a cancelled exchange) get a 502 error head.
@@ -302,6 +302,8 @@ impl Exchange {
             _ = self.cancel.cancelled() => return Err(BodyError::Cancelled),
         };
         let first = match first {
+            // The task drops its sender when cancelled: that is not a clean end.
+            None if self.cancel.is_cancelled() => return Err(BodyError::Cancelled),
             None => return Ok(None),
             Some(r) => r?,
         };
@@ -352,17 +354,25 @@ struct Task {
     cancel: CancellationToken,
 }
 
-/// Marker error put into the upload stream when the client stops sending.
+/// Errors put into the upload stream so that an unfinished body is never sent as complete.
 #[derive(Debug)]
-struct UploadIdle;
+enum UploadError {
+    /// The client stopped sending for `idleTimeoutMs`.
+    Idle,
+    /// The exchange was cancelled (client gone).
+    Cancelled,
+}
 
-impl fmt::Display for UploadIdle {
+impl fmt::Display for UploadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("request body moved no byte within idleTimeoutMs")
+        match self {
+            UploadError::Idle => f.write_str("request body moved no byte within idleTimeoutMs"),
+            UploadError::Cancelled => f.write_str("request body cancelled by the client"),
+        }
     }
 }
 
-impl StdError for UploadIdle {}
+impl StdError for UploadError {}
 
 fn failed(status: u16, message: String) -> ResponseHead {
     ResponseHead::from_error(&ProxyError::RequestFailed { status, message })
@@ -387,7 +397,7 @@ fn describe(err: &(dyn StdError + 'static)) -> String {
 fn chain_has_upload_idle(err: &(dyn StdError + 'static)) -> bool {
     let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(e) = cur {
-        if e.is::<UploadIdle>() {
+        if matches!(e.downcast_ref::<UploadError>(), Some(UploadError::Idle)) {
             return true;
         }
         cur = e.source();
@@ -473,7 +483,14 @@ impl Task {
                 }
             }
         }
-        let status_text = status.canonical_reason().unwrap_or("").to_string();
+        // The upstream's own reason phrase (hyper keeps non-canonical ones), else the canonical one.
+        let status_text = response
+            .extensions()
+            .get::<hyper::ext::ReasonPhrase>()
+            .and_then(|r| std::str::from_utf8(r.as_bytes()).ok())
+            .or_else(|| status.canonical_reason())
+            .unwrap_or("")
+            .to_string();
         let idle = config.idle_timeout;
 
         // Small bodies with a known length are delivered with the head (one JS call per request).
@@ -591,30 +608,52 @@ async fn with_idle<F: std::future::Future>(idle: Option<Duration>, fut: F) -> Op
     }
 }
 
-/// The request body as a stream for reqwest, with an idle limit and a completion signal.
+/// The request body as a stream for reqwest, with an idle limit, a completion signal, and cancellation that
+/// fails the body (so hyper aborts the request instead of finishing it).
 struct UploadStream {
     rx: mpsc::Receiver<Bytes>,
     idle: Option<Duration>,
     timer: Option<Pin<Box<Sleep>>>,
     done: Option<oneshot::Sender<()>>,
+    cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
+    failed: bool,
 }
 
 impl UploadStream {
-    fn new(rx: mpsc::Receiver<Bytes>, idle: Option<Duration>, done: oneshot::Sender<()>) -> Self {
+    fn new(
+        rx: mpsc::Receiver<Bytes>,
+        idle: Option<Duration>,
+        done: oneshot::Sender<()>,
+        cancel: CancellationToken,
+    ) -> Self {
         UploadStream {
             rx,
             idle,
             timer: idle.map(|d| Box::pin(sleep(d))),
             done: Some(done),
+            cancelled: Box::pin(cancel.cancelled_owned()),
+            failed: false,
         }
+    }
+
+    fn fail(&mut self, e: UploadError) -> Poll<Option<Result<Bytes, UploadError>>> {
+        self.failed = true;
+        self.timer = None;
+        Poll::Ready(Some(Err(e)))
     }
 }
 
 impl Stream for UploadStream {
-    type Item = Result<Bytes, UploadIdle>;
+    type Item = Result<Bytes, UploadError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
+        if this.failed {
+            return Poll::Ready(None);
+        }
+        if this.cancelled.as_mut().poll(cx).is_ready() {
+            return this.fail(UploadError::Cancelled);
+        }
         match this.rx.poll_recv(cx) {
             Poll::Ready(Some(chunk)) => {
                 if let (Some(timer), Some(d)) = (this.timer.as_mut(), this.idle) {
@@ -635,8 +674,7 @@ impl Stream for UploadStream {
                     None => false,
                 };
                 if expired {
-                    this.timer = None;
-                    Poll::Ready(Some(Err(UploadIdle)))
+                    this.fail(UploadError::Idle)
                 } else {
                     Poll::Pending
                 }

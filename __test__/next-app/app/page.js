@@ -1,0 +1,3 @@
+export default function Home() {
+  return <p>clerk-native next test app</p>
+}
