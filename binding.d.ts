@@ -9,6 +9,19 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Request authentication bound to one option set. */
+export declare class NativeAuthenticator {
+  /** Builds an authenticator. Throws a TypeError for an unknown `acceptsToken` value. */
+  constructor(options: NativeVerifyOptions)
+  /**
+   * Authenticates without network access on the calling thread; null when a key fetch or a Backend API
+   * call is needed (then call `authenticate`).
+   */
+  authenticateSync(authorization: string | undefined | null, cookie: string | undefined | null, method: string): NativeAuthResult | null
+  /** Authenticates, using the network when needed. */
+  authenticate(authorization: string | undefined | null, cookie: string | undefined | null, method: string): Promise<NativeAuthResult>
+}
+
 /** A proxy configuration holding the resolved options; requests share the process-wide upstream pool. */
 export declare class NativeProxy {
   /** Builds a proxy. Never throws for bad values: they become 500 `proxy_configuration_error` responses. */
@@ -20,6 +33,16 @@ export declare class NativeProxy {
    * when small, or `streaming` says it will be written to the returned exchange.
    */
   start(method: string, url: string, headers: Array<string>, remoteAddress: string | undefined | null, body: Buffer | undefined | null, streaming: boolean): ProxyExchange
+}
+
+/** A session-token verifier bound to one option set (keys parsed once; JWKS cache shared process-wide). */
+export declare class NativeVerifier {
+  /** Builds a verifier. Never throws for missing keys: verification then fails with Clerk's reason. */
+  constructor(options: NativeVerifyOptions)
+  /** Verifies without network access on the calling thread; null when a JWKS fetch is needed. */
+  verifySync(token: string): NativeVerifyResult | null
+  /** Verifies, fetching keys when needed (single-flight, never cached on failure). */
+  verify(token: string): Promise<NativeVerifyResult>
 }
 
 /** One in-flight proxied request. Dropping it (or `cancel()`) closes the upstream connection. */
@@ -47,6 +70,38 @@ export declare function fapiUrlFromPublishableKey(publishableKey: string): strin
 
 /** True when `pathname` is the proxy path or below it (SPEC 1.6). `proxyPath` is normalized first. */
 export declare function matchProxyPath(pathname: string, proxyPath?: string | undefined | null): boolean
+
+/** Outcome of `authenticateRequest`. */
+export interface NativeAuthResult {
+  /** Signed in with a valid token of an accepted type. */
+  signedIn: boolean
+  /** `session_token`, `api_key`, `m2m_token` or `oauth_token`. */
+  tokenType: string
+  /** The token (signed in only). */
+  token?: string
+  /** Clerk's reason (signed out only). */
+  reason?: string
+  /** Clerk's message (signed out only; may be empty). */
+  message?: string
+  /** Verified session claims as JSON text (session tokens). */
+  claims?: string
+  /** The machine resource as JSON text (machine tokens). */
+  machineData?: string
+}
+
+/** Parameters of `has()`. */
+export interface NativeHasParams {
+  /** An org role (`admin` or `org:admin`). */
+  role?: string
+  /** An org permission. */
+  permission?: string
+  /** A feature, optionally scoped (`org:x`, `user:x`). */
+  feature?: string
+  /** A plan, optionally scoped. */
+  plan?: string
+  /** A preset (`strict_mfa`, `strict`, `moderate`, `lax`) or `{ level, afterMinutes }`. */
+  reverification?: string | NativeReverification
+}
 
 /** Options of the native proxy, already resolved against the environment by the JS layer. */
 export interface NativeProxyOptions {
@@ -80,5 +135,66 @@ export interface NativeResponseHead {
   done: boolean
 }
 
+/** An explicit reverification requirement. */
+export interface NativeReverification {
+  /** `first_factor`, `second_factor` or `multi_factor`. */
+  level: string
+  /** Maximum age in minutes. */
+  afterMinutes: number
+}
+
+/** Options of `verifyToken` / `authenticateRequest` (Clerk's names). */
+export interface NativeVerifyOptions {
+  /** PEM public key (SPKI or PKCS#1). Networkless; takes precedence. */
+  jwtKey?: string
+  /** Secret key: fetches the JWKS from the Backend API and authorizes machine-token calls. */
+  secretKey?: string
+  /** Machine secret key for `mt_` tokens (falls back to `secretKey`). */
+  machineSecretKey?: string
+  /** Backend API base. Default `https://api.clerk.com`. */
+  apiUrl?: string
+  /** Backend API version segment. Default `v1`. */
+  apiVersion?: string
+  /** Any JWKS endpoint (fetched without credentials); preferred over `secretKey` for keys. */
+  jwksUrl?: string
+  /** Accepted `aud` values. */
+  audience?: Array<string>
+  /** Accepted `azp` values (when non-empty, `azp` is required). */
+  authorizedParties?: Array<string>
+  /** Clock skew in ms. Default 5000. */
+  clockSkewInMs?: number
+  /** Accepted `typ` values. Default `['JWT']` (a token without `typ` is accepted when unset). */
+  headerType?: Array<string>
+  /** Always refetch the JWKS. */
+  skipJwksCache?: boolean
+  /** JWKS cache TTL in ms. Default 300000. */
+  jwksCacheTtlMs?: number
+  /** Minimum gap in ms between refetches caused by unknown `kid`s. Default 30000. */
+  jwksCooldownMs?: number
+  /** `authenticateRequest` only: `['any']` or token type names. Default `['session_token']`. */
+  acceptsToken?: Array<string>
+}
+
+/** Outcome of a verification: `payload` (JSON text) on success, else Clerk's `reason`, `message`, `action`. */
+export interface NativeVerifyResult {
+  /** The verified payload as JSON text. */
+  payload?: string
+  /** Clerk's reason string (also the error `code`). */
+  reason?: string
+  /** Clerk's message. */
+  message?: string
+  /** Clerk's suggested action. */
+  action?: string
+}
+
 /** Normalizes a proxy path: trailing slashes stripped; unset, `''` and `'/'` give `/__clerk`. */
 export declare function normalizeProxyPath(proxyPath?: string | undefined | null): string
+
+/**
+ * The auth object (userId, sessionId, orgId, orgRole, orgSlug, orgPermissions, actor, sessionStatus,
+ * factorVerificationAge, features, plans, sessionClaims) of verified session claims, as JSON text.
+ */
+export declare function sessionAuthObject(claimsJson: string): string
+
+/** Clerk's `has()` on verified session claims (JSON text). */
+export declare function sessionHas(claimsJson: string, params: NativeHasParams): boolean

@@ -835,8 +835,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeAuthenticator = nativeBinding.NativeAuthenticator
 module.exports.NativeProxy = nativeBinding.NativeProxy
+module.exports.NativeVerifier = nativeBinding.NativeVerifier
 module.exports.ProxyExchange = nativeBinding.ProxyExchange
 module.exports.fapiUrlFromPublishableKey = nativeBinding.fapiUrlFromPublishableKey
 module.exports.matchProxyPath = nativeBinding.matchProxyPath
 module.exports.normalizeProxyPath = nativeBinding.normalizeProxyPath
+module.exports.sessionAuthObject = nativeBinding.sessionAuthObject
+module.exports.sessionHas = nativeBinding.sessionHas

@@ -2,6 +2,8 @@
 // clerk-native: public core entry (CommonJS). See index.d.ts for the documented API.
 
 const proxy = require('./lib/proxy')
+const token = require('./lib/token')
+const auth = require('./lib/auth')
 
 module.exports = {
   DEFAULT_PROXY_PATH: proxy.DEFAULT_PROXY_PATH,
@@ -12,6 +14,9 @@ module.exports = {
   matchProxyPath: proxy.matchProxyPath,
   fapiUrlFromPublishableKey: proxy.fapiUrlFromPublishableKey,
   stripTrailingSlashes,
+  verifyToken: token.verifyToken,
+  TokenVerificationError: token.TokenVerificationError,
+  authenticateRequest: auth.authenticateRequest,
 }
 
 /** Strips any number of trailing '/' (loop, no regex). */

@@ -9,5 +9,8 @@ export const {
   matchProxyPath,
   fapiUrlFromPublishableKey,
   stripTrailingSlashes,
+  verifyToken,
+  TokenVerificationError,
+  authenticateRequest,
 } = core
 export default core

@@ -6,3 +6,4 @@
 
 mod headers;
 mod proxy;
+mod token;

@@ -1,3 +1,4 @@
+pub mod auth;
 pub mod clock;
 pub mod jwks;
 pub mod proxy;

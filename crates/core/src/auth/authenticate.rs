@@ -1,0 +1,340 @@
+//! The `authenticateRequest` decision (SPEC 3.5): header token first, then the `__session` cookie; session
+//! JWTs and machine tokens routed by `acceptsToken`; Clerk's signed-out reasons.
+//!
+//! Work that needs no network is done by [`Authenticator::start`] on the calling thread; what remains (a JWKS
+//! fetch, a Backend API call) is a [`Pending`] step for [`Authenticator::finish`].
+//!
+//! Unlike Clerk, the JWT category (`cat`) check runs on every session path, `acceptsToken: 'any'` included
+//! (SPEC 7.10). There is no handshake: states Clerk would resolve with a redirect are reported as signed-out
+//! with Clerk's reason.
+
+use serde_json::Value;
+
+use super::accepts::AcceptsToken;
+use super::extract::{cookie_value, token_from_authorization, CLIENT_UAT_COOKIE, SESSION_COOKIE};
+use crate::token::jwt::{decode, is_jwt_format};
+use crate::token::machine::{
+    is_m2m_jwt, is_machine_token_by_prefix, is_oauth_jwt, machine_token_type,
+    session_category_allowed,
+};
+use crate::token::{
+    verify_machine_token, JwtPayload, Reason, TokenType, TokenVerificationError, Verifier,
+};
+
+/// The parts of a request that authentication reads.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthInput<'a> {
+    /// `Authorization` header value.
+    pub authorization: Option<&'a str>,
+    /// `Cookie` header value.
+    pub cookie: Option<&'a str>,
+    /// HTTP method (an expired token's reason depends on it, as in Clerk).
+    pub method: &'a str,
+}
+
+/// Clerk's `AuthErrorReason` strings used here.
+pub struct SignedOutReason;
+
+impl SignedOutReason {
+    /// No session cookie and no active client.
+    pub const SESSION_TOKEN_AND_UAT_MISSING: &'static str = "session-token-and-uat-missing";
+    /// A session cookie but `__client_uat` is 0 or absent.
+    pub const SESSION_TOKEN_WITHOUT_CLIENT_UAT: &'static str = "session-token-but-no-client-uat";
+    /// An active client but no session cookie.
+    pub const CLIENT_UAT_WITHOUT_SESSION_TOKEN: &'static str = "client-uat-but-no-session-token";
+    /// The session cookie was issued before the client's last update.
+    pub const SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT: &'static str =
+        "session-token-iat-before-client-uat";
+    /// `nbf` in the future.
+    pub const SESSION_TOKEN_NBF: &'static str = "session-token-nbf";
+    /// `iat` in the future.
+    pub const SESSION_TOKEN_IAT_IN_THE_FUTURE: &'static str = "session-token-iat-in-the-future";
+    /// The token's kind is not accepted here.
+    pub const TOKEN_TYPE_MISMATCH: &'static str = "token-type-mismatch";
+    /// Anything else.
+    pub const UNEXPECTED_ERROR: &'static str = "unexpected-error";
+}
+
+/// The result of authenticating a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthOutcome {
+    /// A valid token of an accepted type.
+    SignedIn {
+        /// Which kind of token.
+        token_type: TokenType,
+        /// The token.
+        token: String,
+        /// Verified session claims (session tokens).
+        claims: Option<JwtPayload>,
+        /// The machine resource (machine tokens).
+        machine_data: Option<Value>,
+    },
+    /// No valid token.
+    SignedOut {
+        /// The token type the state is about.
+        token_type: TokenType,
+        /// Clerk's reason string.
+        reason: String,
+        /// Clerk's full message (may be empty).
+        message: String,
+    },
+}
+
+impl AuthOutcome {
+    fn signed_out(token_type: TokenType, reason: &str, message: impl Into<String>) -> Self {
+        AuthOutcome::SignedOut {
+            token_type,
+            reason: reason.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Where a session token came from (Clerk's `token-carrier`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carrier {
+    /// `Authorization` header.
+    Header,
+    /// `__session` cookie.
+    Cookie,
+}
+
+impl Carrier {
+    fn as_str(self) -> &'static str {
+        match self {
+            Carrier::Header => "header",
+            Carrier::Cookie => "cookie",
+        }
+    }
+}
+
+/// Network work left after [`Authenticator::start`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pending {
+    /// A session JWT whose key must be fetched.
+    Session {
+        /// The token.
+        token: String,
+        /// Where it came from.
+        carrier: Carrier,
+        /// Whether the request is a GET.
+        is_get: bool,
+    },
+    /// A machine token to verify (Backend API for opaque ones, JWKS for JWTs).
+    Machine {
+        /// The token.
+        token: String,
+        /// Its type.
+        token_type: TokenType,
+    },
+}
+
+/// Authenticates requests for one option set.
+#[derive(Debug, Clone)]
+pub struct Authenticator {
+    verifier: Verifier,
+    accepts: AcceptsToken,
+}
+
+impl Authenticator {
+    /// An authenticator from a verifier (keys, claims checks) and the accepted token types.
+    pub fn new(verifier: Verifier, accepts: AcceptsToken) -> Self {
+        Self { verifier, accepts }
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    /// Everything that needs no network: `Ok` is the final outcome, `Err` the remaining network step.
+    pub fn start(&self, input: &AuthInput<'_>) -> Result<AuthOutcome, Pending> {
+        let is_get = input.method.eq_ignore_ascii_case("GET");
+        if let Some(token) = input.authorization.and_then(token_from_authorization) {
+            return self.start_header(token, is_get);
+        }
+        if !self.accepts.accepts(TokenType::SessionToken) {
+            // Machine tokens are only read from the Authorization header.
+            return Ok(AuthOutcome::signed_out(
+                self.accepts.primary(),
+                SignedOutReason::UNEXPECTED_ERROR,
+                "No token in header",
+            ));
+        }
+        self.start_cookie(input.cookie.unwrap_or(""), is_get)
+    }
+
+    /// Completes a [`Pending`] step.
+    pub async fn finish(&self, pending: Pending) -> AuthOutcome {
+        match pending {
+            Pending::Session {
+                token,
+                carrier,
+                is_get,
+            } => {
+                let result = self.verifier.verify(&token).await;
+                session_outcome(result, token, carrier, is_get)
+            }
+            Pending::Machine { token, token_type } => {
+                match verify_machine_token(&self.verifier, &token).await {
+                    Ok(auth) => AuthOutcome::SignedIn {
+                        token_type: auth.token_type,
+                        token,
+                        claims: None,
+                        machine_data: Some(auth.data),
+                    },
+                    Err(e) => AuthOutcome::SignedOut {
+                        token_type,
+                        reason: e.code.as_str().to_owned(),
+                        message: e.full_message(),
+                    },
+                }
+            }
+        }
+    }
+
+    /// Both steps.
+    pub async fn authenticate(&self, input: &AuthInput<'_>) -> AuthOutcome {
+        match self.start(input) {
+            Ok(done) => done,
+            Err(pending) => self.finish(pending).await,
+        }
+    }
+
+    fn start_header(&self, token: &str, is_get: bool) -> Result<AuthOutcome, Pending> {
+        let jwt = if is_jwt_format(token) {
+            decode(token).ok()
+        } else {
+            None
+        };
+        let is_machine = is_machine_token_by_prefix(token)
+            || jwt
+                .as_ref()
+                .is_some_and(|j| is_m2m_jwt(j) || is_oauth_jwt(j));
+        if is_machine && !self.accepts.is_session_only() {
+            let token_type = machine_token_type(token).unwrap_or(TokenType::OAuthToken);
+            if !self.accepts.accepts(token_type) {
+                return Ok(AuthOutcome::signed_out(
+                    token_type,
+                    SignedOutReason::TOKEN_TYPE_MISMATCH,
+                    "",
+                ));
+            }
+            return Err(Pending::Machine {
+                token: token.to_owned(),
+                token_type,
+            });
+        }
+        if is_machine || !self.accepts.accepts(TokenType::SessionToken) {
+            let token_type = if is_machine {
+                TokenType::SessionToken
+            } else {
+                self.accepts.primary()
+            };
+            return Ok(AuthOutcome::signed_out(
+                token_type,
+                SignedOutReason::TOKEN_TYPE_MISMATCH,
+                "",
+            ));
+        }
+        if jwt.as_ref().is_some_and(|j| !session_category_allowed(j)) {
+            return Ok(AuthOutcome::signed_out(
+                TokenType::SessionToken,
+                SignedOutReason::TOKEN_TYPE_MISMATCH,
+                "",
+            ));
+        }
+        self.verify_session(token, Carrier::Header, is_get)
+    }
+
+    fn start_cookie(&self, cookie: &str, is_get: bool) -> Result<AuthOutcome, Pending> {
+        let session = cookie_value(cookie, SESSION_COOKIE).filter(|s| !s.is_empty());
+        let client_uat = cookie_value(cookie, CLIENT_UAT_COOKIE)
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        let signed_out = |reason| Ok(AuthOutcome::signed_out(TokenType::SessionToken, reason, ""));
+        let token = match (client_uat > 0, session) {
+            (false, None) => return signed_out(SignedOutReason::SESSION_TOKEN_AND_UAT_MISSING),
+            (false, Some(_)) => {
+                return signed_out(SignedOutReason::SESSION_TOKEN_WITHOUT_CLIENT_UAT)
+            }
+            (true, None) => return signed_out(SignedOutReason::CLIENT_UAT_WITHOUT_SESSION_TOKEN),
+            (true, Some(t)) => t,
+        };
+        let jwt = match decode(token) {
+            Ok(j) => j,
+            Err(e) => {
+                return Ok(session_outcome(
+                    Err(e),
+                    token.to_owned(),
+                    Carrier::Cookie,
+                    is_get,
+                ))
+            }
+        };
+        let iat = jwt.payload.get("iat").and_then(Value::as_f64);
+        if iat.is_some_and(|iat| iat < client_uat as f64) {
+            return signed_out(SignedOutReason::SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT);
+        }
+        if is_m2m_jwt(&jwt) || is_oauth_jwt(&jwt) || !session_category_allowed(&jwt) {
+            return signed_out(SignedOutReason::TOKEN_TYPE_MISMATCH);
+        }
+        self.verify_session(token, Carrier::Cookie, is_get)
+    }
+
+    fn verify_session(
+        &self,
+        token: &str,
+        carrier: Carrier,
+        is_get: bool,
+    ) -> Result<AuthOutcome, Pending> {
+        match self.verifier.verify_cached(token) {
+            Some(result) => Ok(session_outcome(result, token.to_owned(), carrier, is_get)),
+            None => Err(Pending::Session {
+                token: token.to_owned(),
+                carrier,
+                is_get,
+            }),
+        }
+    }
+}
+
+/// Maps a session verification to a state, with Clerk's reasons for the handshake-eligible failures
+/// (expired, not yet valid, issued in the future).
+fn session_outcome(
+    result: Result<JwtPayload, TokenVerificationError>,
+    token: String,
+    carrier: Carrier,
+    is_get: bool,
+) -> AuthOutcome {
+    match result {
+        Ok(claims) => AuthOutcome::SignedIn {
+            token_type: TokenType::SessionToken,
+            token,
+            claims: Some(claims),
+            machine_data: None,
+        },
+        Err(e) => {
+            let reason = match e.reason {
+                Reason::TokenExpired => format!(
+                    "session-token-expired-refresh-{}",
+                    if is_get {
+                        "non-eligible-no-refresh-cookie"
+                    } else {
+                        "non-eligible-non-get"
+                    }
+                ),
+                Reason::TokenNotActiveYet => SignedOutReason::SESSION_TOKEN_NBF.to_owned(),
+                Reason::TokenIatInTheFuture => {
+                    SignedOutReason::SESSION_TOKEN_IAT_IN_THE_FUTURE.to_owned()
+                }
+                other => other.as_str().to_owned(),
+            };
+            AuthOutcome::SignedOut {
+                token_type: TokenType::SessionToken,
+                reason,
+                message: e.full_message(Some(carrier.as_str())),
+            }
+        }
+    }
+}

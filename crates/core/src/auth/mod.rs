@@ -1,0 +1,9 @@
+//! `authenticateRequest` (SPEC 3.5): where tokens come from, which kinds are accepted, and the signed-in /
+//! signed-out outcome. Verification itself is in [`crate::token`].
+
+pub mod accepts;
+pub mod authenticate;
+pub mod extract;
+
+pub use accepts::AcceptsToken;
+pub use authenticate::{AuthInput, AuthOutcome, Authenticator, Pending, SignedOutReason};

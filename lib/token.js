@@ -1,0 +1,127 @@
+'use strict'
+// verifyToken and its error (API.md §2). Verification runs natively; with a known key (jwtKey, or a JWKS
+// already cached) it runs synchronously on this thread, so an await costs no thread hop.
+
+const binding = require('../binding.js')
+
+const MAX_VERIFIERS = 64
+
+/** Clerk's TokenVerificationError: `reason` (also `code`) is one of Clerk's reason strings. */
+class TokenVerificationError extends Error {
+  constructor({ reason, message, action }) {
+    super(message)
+    this.name = 'TokenVerificationError'
+    this.reason = reason
+    this.code = reason
+    if (action) this.action = action
+    this.tokenCarrier = undefined
+  }
+
+  /** `"<message> <action> (reason=<reason>, token-carrier=<carrier>)"`, as Clerk formats it. */
+  getFullMessage() {
+    return `${[this.message, this.action].filter((m) => m).join(' ')} (reason=${this.reason}, token-carrier=${this.tokenCarrier})`
+  }
+}
+
+function list(v, name) {
+  if (v == null) return undefined
+  if (typeof v === 'string') return [v]
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v
+  throw new TypeError(`clerk-native: option ${name} must be a string or an array of strings`)
+}
+
+function str(v, name) {
+  if (v == null || v === '') return undefined
+  if (typeof v !== 'string') throw new TypeError(`clerk-native: option ${name} must be a string`)
+  return v
+}
+
+function num(v, name) {
+  if (v == null) return undefined
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`clerk-native: option ${name} must be a number`)
+  return v
+}
+
+/** Validates and converts `verifyToken` options to the native shape (throws TypeError on bad types). */
+function nativeVerifyOptions(options) {
+  if (options == null || typeof options !== 'object') throw new TypeError('clerk-native: verifyToken options must be an object')
+  const skew = options.clockSkewInMs
+  return {
+    jwtKey: str(options.jwtKey, 'jwtKey'),
+    secretKey: str(options.secretKey, 'secretKey'),
+    machineSecretKey: str(options.machineSecretKey, 'machineSecretKey'),
+    apiUrl: str(options.apiUrl, 'apiUrl'),
+    apiVersion: str(options.apiVersion, 'apiVersion'),
+    jwksUrl: str(options.jwksUrl, 'jwksUrl'),
+    audience: list(options.audience, 'audience'),
+    authorizedParties: list(options.authorizedParties, 'authorizedParties'),
+    // Clerk: used when it is a finite number, else 5000.
+    clockSkewInMs: typeof skew === 'number' && Number.isFinite(skew) ? skew : undefined,
+    headerType: list(options.headerType, 'headerType'),
+    skipJwksCache: options.skipJwksCache === true,
+    jwksCacheTtlMs: num(options.jwksCacheTtlMs, 'jwksCacheTtlMs'),
+    jwksCooldownMs: num(options.jwksCooldownMs, 'jwksCooldownMs'),
+    acceptsToken: options.acceptsToken === undefined ? undefined : list(options.acceptsToken, 'acceptsToken'),
+  }
+}
+
+function cacheKey(n) {
+  return [
+    n.jwtKey,
+    n.secretKey,
+    n.machineSecretKey,
+    n.apiUrl,
+    n.apiVersion,
+    n.jwksUrl,
+    n.audience && n.audience.join('\u0001'),
+    n.authorizedParties && n.authorizedParties.join('\u0001'),
+    n.clockSkewInMs,
+    n.headerType && n.headerType.join('\u0001'),
+    n.skipJwksCache,
+    n.jwksCacheTtlMs,
+    n.jwksCooldownMs,
+    n.acceptsToken && n.acceptsToken.join('\u0001'),
+  ].join('\u0000')
+}
+
+/** A bounded map of native instances keyed by their resolved options (oldest dropped first). */
+function instanceCache(create) {
+  const map = new Map()
+  return (native) => {
+    const key = cacheKey(native)
+    let inst = map.get(key)
+    if (inst === undefined) {
+      if (map.size >= MAX_VERIFIERS) map.delete(map.keys().next().value)
+      inst = create(native)
+      map.set(key, inst)
+    }
+    return inst
+  }
+}
+
+const verifierFor = instanceCache((n) => new binding.NativeVerifier(n))
+
+function settle(result) {
+  if (result.payload !== undefined && result.payload !== null) return JSON.parse(result.payload)
+  throw new TokenVerificationError(result)
+}
+
+/**
+ * Drop-in for `@clerk/backend`'s `verifyToken`: resolves to the payload or rejects with a
+ * TokenVerificationError.
+ * @param {string} token
+ * @param {import('../index').VerifyTokenOptions} options
+ */
+async function verifyToken(token, options) {
+  const verifier = verifierFor(nativeVerifyOptions(options))
+  if (typeof token !== 'string') {
+    throw new TokenVerificationError({
+      reason: 'token-invalid',
+      message: 'Invalid JWT form. A JWT consists of three parts separated by dots.',
+    })
+  }
+  const now = verifier.verifySync(token)
+  return settle(now !== null && now !== undefined ? now : await verifier.verify(token))
+}
+
+module.exports = { verifyToken, TokenVerificationError, nativeVerifyOptions, instanceCache }
