@@ -21,6 +21,15 @@ fn authenticator(signer: &Signer, accepts: &[&str], api_url: Option<String>) -> 
     Authenticator::new(Verifier::new(o), AcceptsToken::parse(&accepts).unwrap())
 }
 
+/// One row: authenticator, Authorization, Cookie, method, expected reason (or "signed-in").
+type Case<'a> = (
+    &'a Authenticator,
+    Option<String>,
+    Option<String>,
+    &'a str,
+    &'a str,
+);
+
 fn header(token: &str) -> String {
     format!("Bearer {token}")
 }
@@ -76,7 +85,7 @@ fn session_paths_and_signed_out_reasons() {
     let any = authenticator(&s, &["any"], None);
     let uat = format!("__client_uat={}", now - 100);
 
-    let cases: Vec<(&Authenticator, Option<String>, Option<String>, &str, &str)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (&a, Some(header(&good)), None, "GET", "signed-in"),
         (&a, Some(good.clone()), None, "GET", "signed-in"),
         (
