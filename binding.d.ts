@@ -58,6 +58,14 @@ export declare class ProxyExchange {
   /** Resolves with the response head (never rejects: failures are JSON error responses). */
   response(): Promise<NativeResponseHead>
   /**
+   * Copies available body bytes into `buf` without waiting (no allocation; for a caller-owned buffer pool).
+   * Returns the byte count (> 0), 0 when nothing is available yet (await `readable()`), -1 at the end, or a
+   * failure: -2 `proxy_body_idle_timeout`, -3 `proxy_upstream_body_error`, -4 `proxy_cancelled`.
+   */
+  readInto(buf: Buffer): number
+  /** Resolves when `readInto` has data, the end, or a failure to report. */
+  readable(): Promise<void>
+  /**
    * Resolves with the next body bytes, null at the end, or a string error code when the body failed:
    * `proxy_body_idle_timeout`, `proxy_upstream_body_error` or `proxy_cancelled` (the JS layer turns it
    * into an Error with that `code`).

@@ -143,7 +143,14 @@ class FrontendApiProxy {
       else {
         const onAbort = () => exchange.cancel()
         signal.addEventListener('abort', onAbort, { once: true })
-        detach = () => signal.removeEventListener('abort', onAbort)
+        // A Request built with `signal` follows it through a WeakRef to the Request's own controller: keep the
+        // Request reachable until the exchange ends, or a GC would silently stop cancellation.
+        let keepAlive = request
+        detach = () => {
+          keepAlive = null
+          signal.removeEventListener('abort', onAbort)
+        }
+        detach.request = () => keepAlive
       }
     }
     const head = await exchange.response()
@@ -293,28 +300,54 @@ function writeNodeHead(head, exchange, res) {
   pumpDownload(exchange, res)
 }
 
+// Download buffers for the Node path: Rust copies body bytes into these (no allocation per chunk), and a
+// buffer returns to the pool once the socket has flushed it. Allocating a fresh Buffer per chunk left tens of
+// MB of garbage for V8 to find on a large download; the pool keeps peak memory flat.
+const POOL_BUFFER_BYTES = 64 * 1024
+const POOL_MAX_FREE = 64
+const freeBuffers = []
+const READ_FAILURES = { '-2': 'proxy_body_idle_timeout', '-3': 'proxy_upstream_body_error', '-4': 'proxy_cancelled' }
+
+function takeBuffer() {
+  return freeBuffers.pop() || Buffer.allocUnsafeSlow(POOL_BUFFER_BYTES)
+}
+
+function giveBack(buf) {
+  if (freeBuffers.length < POOL_MAX_FREE) freeBuffers.push(buf)
+}
+
 async function pumpDownload(exchange, res) {
   for (;;) {
-    const chunk = await exchange.read()
-    if (chunk === null) {
-      res.end()
-      return
+    const buf = takeBuffer()
+    let n = exchange.readInto(buf)
+    if (n === 0) {
+      await exchange.readable()
+      n = exchange.readInto(buf)
     }
-    if (typeof chunk === 'string') {
-      res.destroy(new ProxyBodyError(chunk))
-      return
-    }
-    if (res.destroyed) {
-      exchange.cancel()
-      return
-    }
-    if (!res.write(chunk)) {
-      await drainOrClose(res)
+    if (n > 0) {
       if (res.destroyed) {
+        giveBack(buf)
         exchange.cancel()
         return
       }
+      const ok = res.write(n === buf.length ? buf : buf.subarray(0, n), () => giveBack(buf))
+      if (!ok) {
+        await drainOrClose(res)
+        if (res.destroyed) {
+          exchange.cancel()
+          return
+        }
+      }
+      continue
     }
+    giveBack(buf)
+    if (n === 0) continue
+    if (n === -1) {
+      res.end()
+      return
+    }
+    res.destroy(new ProxyBodyError(READ_FAILURES[n] || 'proxy_upstream_body_error'))
+    return
   }
 }
 

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use clerk_native_core::proxy::{
-    path, publishable_key, BodyInput, Exchange, IncomingRequest, ProxyConfig, ProxyOptions,
-    WriteOutcome,
+    path, publishable_key, BodyError, BodyInput, Exchange, IncomingRequest, ProxyConfig,
+    ProxyOptions, ReadInto, WriteOutcome,
 };
 use napi::bindgen_prelude::{within_runtime_if_available, Buffer, Either};
 use napi_derive::napi;
@@ -165,6 +165,27 @@ impl ProxyExchange {
             },
             done: head.done,
         }
+    }
+
+    /// Copies available body bytes into `buf` without waiting (no allocation; for a caller-owned buffer pool).
+    /// Returns the byte count (> 0), 0 when nothing is available yet (await `readable()`), -1 at the end, or a
+    /// failure: -2 `proxy_body_idle_timeout`, -3 `proxy_upstream_body_error`, -4 `proxy_cancelled`.
+    #[napi]
+    pub fn read_into(&self, mut buf: Buffer) -> i64 {
+        match self.inner.try_read_into(buf.as_mut()) {
+            ReadInto::Data(n) => n as i64,
+            ReadInto::Empty => 0,
+            ReadInto::End => -1,
+            ReadInto::Failed(BodyError::Idle) => -2,
+            ReadInto::Failed(BodyError::Upstream(_)) => -3,
+            ReadInto::Failed(BodyError::Cancelled) => -4,
+        }
+    }
+
+    /// Resolves when `readInto` has data, the end, or a failure to report.
+    #[napi]
+    pub async fn readable(&self) {
+        self.inner.readable().await;
     }
 
     /// Resolves with the next body bytes, null at the end, or a string error code when the body failed:

@@ -119,6 +119,19 @@ impl fmt::Display for BodyError {
 
 impl StdError for BodyError {}
 
+/// Outcome of [`Exchange::try_read_into`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadInto {
+    /// This many bytes were copied.
+    Data(usize),
+    /// Nothing available yet: wait with [`Exchange::readable`].
+    Empty,
+    /// The body ended cleanly.
+    End,
+    /// The body failed.
+    Failed(BodyError),
+}
+
 /// Outcome of a non-blocking write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteOutcome {
@@ -154,6 +167,10 @@ pub struct Exchange {
     head_rx: tokio::sync::Mutex<Option<oneshot::Receiver<ResponseHead>>>,
     body_rx: tokio::sync::Mutex<mpsc::Receiver<Result<Bytes, BodyError>>>,
     pending_error: Mutex<Option<BodyError>>,
+    /// A chunk taken from the channel but not yet (fully) copied out by [`Exchange::try_read_into`].
+    pending_chunk: Mutex<Option<Bytes>>,
+    /// The body ended cleanly (seen by [`Exchange::readable`]).
+    ended: std::sync::atomic::AtomicBool,
     cancel: CancellationToken,
 }
 
@@ -222,6 +239,8 @@ impl Exchange {
             head_rx: tokio::sync::Mutex::new(Some(head_rx)),
             body_rx: tokio::sync::Mutex::new(chunk_rx),
             pending_error: Mutex::new(None),
+            pending_chunk: Mutex::new(None),
+            ended: std::sync::atomic::AtomicBool::new(false),
             cancel,
         }
     }
@@ -334,6 +353,103 @@ impl Exchange {
             }
         }
         Ok(Some(batch.map(BytesMut::freeze).unwrap_or(first)))
+    }
+
+    /// Waits until [`Exchange::try_read_into`] has something to report (data, end or failure). Used with a
+    /// caller-owned buffer pool so that no allocation is made per chunk.
+    pub async fn readable(&self) {
+        if self.has_pending() {
+            return;
+        }
+        let mut rx = self.body_rx.lock().await;
+        let next = tokio::select! {
+            biased;
+            r = rx.recv() => r,
+            _ = self.cancel.cancelled() => None,
+        };
+        match next {
+            Some(Ok(chunk)) => {
+                if let Ok(mut g) = self.pending_chunk.lock() {
+                    *g = Some(chunk);
+                }
+            }
+            Some(Err(e)) => {
+                if let Ok(mut g) = self.pending_error.lock() {
+                    *g = Some(e);
+                }
+            }
+            None if self.cancel.is_cancelled() => {
+                if let Ok(mut g) = self.pending_error.lock() {
+                    *g = Some(BodyError::Cancelled);
+                }
+            }
+            None => self.ended.store(true, std::sync::atomic::Ordering::Release),
+        }
+    }
+
+    fn has_pending(&self) -> bool {
+        self.pending_chunk
+            .lock()
+            .map(|g| g.is_some())
+            .unwrap_or(false)
+            || self
+                .pending_error
+                .lock()
+                .map(|g| g.is_some())
+                .unwrap_or(false)
+            || self.ended.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Copies available body bytes into `dst` without waiting: `Data(n)`, `Empty` (wait with
+    /// [`Exchange::readable`]), `End`, or `Failed`. Never allocates.
+    pub fn try_read_into(&self, dst: &mut [u8]) -> ReadInto {
+        let mut filled = 0;
+        let Ok(mut pending) = self.pending_chunk.lock() else {
+            return ReadInto::Failed(BodyError::Cancelled);
+        };
+        // Until `readable` saw the end, the channel lock is only contended by a concurrent `readable`.
+        let mut rx = self.body_rx.try_lock().ok();
+        while filled < dst.len() {
+            let chunk = match pending.take() {
+                Some(c) => c,
+                None => match rx.as_mut().map(|rx| rx.try_recv()) {
+                    Some(Ok(Ok(c))) => c,
+                    Some(Ok(Err(e))) => {
+                        if filled > 0 {
+                            if let Ok(mut g) = self.pending_error.lock() {
+                                *g = Some(e);
+                            }
+                            break;
+                        }
+                        return ReadInto::Failed(e);
+                    }
+                    Some(Err(mpsc::error::TryRecvError::Disconnected)) if filled == 0 => {
+                        if self.cancel.is_cancelled() {
+                            return ReadInto::Failed(BodyError::Cancelled);
+                        }
+                        self.ended.store(true, std::sync::atomic::Ordering::Release);
+                        break;
+                    }
+                    _ => break,
+                },
+            };
+            let n = chunk.len().min(dst.len() - filled);
+            dst[filled..filled + n].copy_from_slice(&chunk[..n]);
+            filled += n;
+            if n < chunk.len() {
+                *pending = Some(chunk.slice(n..));
+            }
+        }
+        if filled > 0 {
+            return ReadInto::Data(filled);
+        }
+        if let Some(e) = self.pending_error.lock().ok().and_then(|mut g| g.take()) {
+            return ReadInto::Failed(e);
+        }
+        if self.ended.load(std::sync::atomic::Ordering::Acquire) {
+            return ReadInto::End;
+        }
+        ReadInto::Empty
     }
 }
 

@@ -11,4 +11,4 @@ pub mod publishable_key;
 
 pub use config::{IncomingRequest, PreparedRequest, ProxyConfig, ProxyOptions};
 pub use error::ProxyError;
-pub use forward::{BodyError, BodyInput, Exchange, ResponseHead, WriteOutcome};
+pub use forward::{BodyError, BodyInput, Exchange, ReadInto, ResponseHead, WriteOutcome};
