@@ -1,10 +1,16 @@
 'use strict'
 // clerk-native/express: Express 4/5 middleware. The Frontend API proxy branch runs before anything else;
-// authentication comes after it (not implemented yet: requests that are not proxied pass through untouched).
+// authentication (authenticateRequest) comes after it and exposes `req.auth` / `getAuth(req)`.
 
 const { defaultProxy, normalizeProxyPath } = require('./lib/proxy')
 const { validateProxyOptions } = require('./lib/options')
 const { sendNodeError } = require('./lib/errors')
+const { authenticateRequest } = require('./lib/auth')
+const { nativeVerifyOptions } = require('./lib/token')
+
+const AUTH_BRAND = Symbol.for('clerk-native.express.auth')
+// Options of clerkMiddleware that are not authenticateRequest options.
+const NON_AUTH_OPTIONS = ['frontendApiProxy', 'timeoutMs', 'idleTimeoutMs', 'trustForwardedHeaders', 'fapiUrl', 'debug']
 
 // RFC 3986 host (reg-name, IPv4, IP-literal) with an optional port: anything else cannot be a Host header.
 const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::\d*)?$/
@@ -73,7 +79,8 @@ function createProxyBranch(options, cfg) {
 
 /**
  * `@clerk/express`-compatible middleware. With `frontendApiProxy: { enabled, path }`, requests under the
- * proxy path are streamed to Clerk's Frontend API before authentication.
+ * proxy path are streamed to Clerk's Frontend API before authentication; every other request is authenticated
+ * (`authenticateRequest`) and gets `req.auth` (callable, and carrying the auth object's fields) before `next()`.
  * @param {import('./express').ClerkMiddlewareOptions} [options]
  */
 function clerkMiddleware(options = {}) {
@@ -81,9 +88,87 @@ function clerkMiddleware(options = {}) {
   validateProxyOptions(proxyOptionsOf(options))
   validateFrontendApiProxy(options.frontendApiProxy)
   const proxyBranch = options.frontendApiProxy ? createProxyBranch(options, options.frontendApiProxy) : null
+  const authOptions = { ...options }
+  for (const key of NON_AUTH_OPTIONS) delete authOptions[key]
+  nativeVerifyOptions(authOptions) // validate option types now (throws TypeError)
   return function clerkNativeMiddleware(req, res, next) {
     if (proxyBranch !== null && proxyBranch(req, res)) return
-    next()
+    if (typeof req.auth === 'function' && req.auth[AUTH_BRAND]) {
+      next()
+      return
+    }
+    authenticateRequest(req, authOptions).then((state) => {
+      attachAuth(req, state)
+      next()
+    }, next)
+  }
+}
+
+/** `req.auth`: a function returning the auth object, which also carries its fields (legacy object access). */
+function attachAuth(req, state) {
+  const authObject = state.toAuth()
+  const auth = Object.assign(() => authObject, authObject)
+  auth[AUTH_BRAND] = true
+  Object.defineProperty(req, 'auth', { value: auth, writable: true, configurable: true, enumerable: true })
+}
+
+/**
+ * The auth object of a request that went through `clerkMiddleware()`. With `acceptsToken`, a token of another
+ * type gives a signed-out object of the accepted type.
+ * @param {import('http').IncomingMessage} req
+ * @param {{ acceptsToken?: string | string[] }} [options]
+ */
+function getAuth(req, options) {
+  if (!req || typeof req.auth !== 'function' || !req.auth[AUTH_BRAND]) {
+    throw new Error('clerk-native: getAuth(req) needs clerkMiddleware() to run before it (mount it with app.use(clerkMiddleware())).')
+  }
+  const auth = req.auth()
+  const accepts = options && options.acceptsToken
+  if (accepts === undefined || accepts === 'any') return auth
+  const list = Array.isArray(accepts) ? accepts : [accepts]
+  if (list.includes('any') || list.includes(auth.tokenType)) return auth
+  return signedOutOf(list[0])
+}
+
+function signedOutOf(tokenType) {
+  const base =
+    tokenType === 'session_token'
+      ? { userId: null, sessionId: null, sessionClaims: null, orgId: null, orgRole: null, orgSlug: null, orgPermissions: null }
+      : { id: null, subject: null, scopes: null, claims: null, userId: null, orgId: null }
+  return Object.assign(base, { tokenType, isAuthenticated: false, has: () => false, getToken: async () => null })
+}
+
+/**
+ * Rejects requests that are not authenticated: 401 JSON `{"errors":[{"code":"unauthenticated",...}]}` (APIs),
+ * or a redirect to `signInUrl` when one is given.
+ * @param {{ signInUrl?: string, acceptsToken?: string | string[] }} [options]
+ */
+function requireAuth(options = {}) {
+  if (options == null || typeof options !== 'object') throw new TypeError('clerk-native: requireAuth options must be an object')
+  const signInUrl = options.signInUrl
+  if (signInUrl != null && typeof signInUrl !== 'string') throw new TypeError('clerk-native: requireAuth signInUrl must be a string')
+  return function clerkNativeRequireAuth(req, res, next) {
+    let auth
+    try {
+      auth = getAuth(req, options)
+    } catch (err) {
+      next(err)
+      return
+    }
+    if (auth.isAuthenticated) {
+      next()
+      return
+    }
+    if (signInUrl) {
+      res.statusCode = 302
+      res.setHeader('location', signInUrl)
+      res.setHeader('cache-control', 'no-store')
+      res.end()
+      return
+    }
+    const body = JSON.stringify({ errors: [{ code: 'unauthenticated', message: 'Unauthenticated' }] })
+    res.writeHead(401, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
+    res.end(body)
   }
 }
 
@@ -101,4 +186,4 @@ function frontendApiProxy(options = {}) {
   }
 }
 
-module.exports = { clerkMiddleware, frontendApiProxy }
+module.exports = { clerkMiddleware, frontendApiProxy, getAuth, requireAuth }

@@ -1,4 +1,4 @@
 import express from './express.js'
 
-export const { clerkMiddleware, frontendApiProxy } = express
+export const { clerkMiddleware, frontendApiProxy, getAuth, requireAuth } = express
 export default express

@@ -224,8 +224,17 @@ class FrontendApiProxy {
           )
           return
         }
+      } else if (h['transfer-encoding'] === undefined && Number(h['content-length']) <= SMALL_UPLOAD_BYTES) {
+        // A small declared body (Node's parser enforces the length) goes upstream in one write with the head.
+        collectSmallBody(req, (body) => this._startNode(req, res, url, body, false))
+        return
       } else streaming = true
     }
+    this._startNode(req, res, url, inline, streaming)
+  }
+
+  _startNode(req, res, url, inline, streaming) {
+    if (res.destroyed) return
     const exchange = this._native.start(req.method, url, req.rawHeaders, req.socket.remoteAddress || null, inline, streaming)
     res.on('close', () => {
       if (!res.writableFinished) exchange.cancel()
@@ -236,6 +245,20 @@ class FrontendApiProxy {
       () => sendNodeError(res, 502, 'proxy_request_failed', 'Failed to proxy request to Clerk FAPI'),
     )
   }
+}
+
+/** Bodies with a Content-Length up to this are collected and sent with the request head in one write. */
+const SMALL_UPLOAD_BYTES = 64 * 1024
+
+/** Collects a body whose Content-Length is at most SMALL_UPLOAD_BYTES; calls back only if it completed. */
+function collectSmallBody(req, done) {
+  const chunks = []
+  let size = 0
+  req.on('data', (chunk) => {
+    size += chunk.length
+    if (size <= SMALL_UPLOAD_BYTES) chunks.push(chunk)
+  })
+  req.once('end', () => done(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)))
 }
 
 function noop() {}
