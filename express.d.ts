@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'http'
-import type { FrontendApiProxyOptions } from './index'
+import type { AuthObject, AuthenticateRequestOptions, FrontendApiProxyOptions, TokenType } from './index'
 
 /** An Express/Connect middleware (no dependency on `@types/express`). */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void
@@ -14,7 +14,7 @@ export interface FrontendApiProxyConfig {
   path?: string
 }
 
-export interface ClerkMiddlewareOptions extends Omit<FrontendApiProxyOptions, 'proxyPath'> {
+export interface ClerkMiddlewareOptions extends Omit<FrontendApiProxyOptions, 'proxyPath'>, AuthenticateRequestOptions {
   /**
    * Requests under `path` are streamed to Clerk's Frontend API before authentication (every method with a
    * body, every Set-Cookie kept). Mount `clerkMiddleware` before body parsers.
@@ -23,8 +23,8 @@ export interface ClerkMiddlewareOptions extends Omit<FrontendApiProxyOptions, 'p
 }
 
 /**
- * `@clerk/express`-compatible middleware. The proxy branch runs first; requests it does not handle continue
- * with `next()`. (Authentication is not part of this release yet.)
+ * `@clerk/express`-compatible middleware. The proxy branch runs first; every other request is authenticated and
+ * gets `req.auth` (callable, and carrying the auth object's fields) before `next()`.
  */
 export declare function clerkMiddleware(options?: ClerkMiddlewareOptions): RequestHandler
 
@@ -37,3 +37,16 @@ export interface FrontendApiProxyMiddlewareOptions extends Omit<FrontendApiProxy
 
 /** The Frontend API proxy alone, as a middleware. */
 export declare function frontendApiProxy(options?: FrontendApiProxyMiddlewareOptions): RequestHandler
+
+/** The auth object of a request that went through `clerkMiddleware()` (throws otherwise). */
+export declare function getAuth(req: IncomingMessage, options?: { acceptsToken?: TokenType | 'any' | Array<TokenType | 'any'> }): AuthObject
+
+/** Answers 401 JSON `{"errors":[{"code":"unauthenticated"}]}` for unauthenticated requests, or redirects to `signInUrl`. */
+export declare function requireAuth(options?: { signInUrl?: string; acceptsToken?: TokenType | 'any' | Array<TokenType | 'any'> }): RequestHandler
+
+declare module 'http' {
+  interface IncomingMessage {
+    /** Set by `clerkMiddleware()`: call it (or read its fields) for the auth object. */
+    auth?: (() => AuthObject) & AuthObject
+  }
+}

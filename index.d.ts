@@ -111,3 +111,178 @@ export declare class FrontendApiProxy {
   /** Streams a Node request straight into a Node response. `url` is the absolute URL as received. */
   pipeNode(req: import('http').IncomingMessage, res: import('http').ServerResponse, url: string): void
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Tokens (API.md §2)
+
+/** Clerk's `TokenVerificationErrorReason` values. */
+export type TokenVerificationErrorReason =
+  | 'token-expired'
+  | 'token-invalid'
+  | 'token-invalid-algorithm'
+  | 'token-invalid-authorized-parties'
+  | 'token-invalid-signature'
+  | 'token-not-active-yet'
+  | 'token-iat-in-the-future'
+  | 'token-verification-failed'
+  | 'secret-key-invalid'
+  | 'jwk-local-missing'
+  | 'jwk-remote-failed-to-load'
+  | 'jwk-remote-invalid'
+  | 'jwk-remote-missing'
+  | 'jwk-failed-to-resolve'
+  | 'jwk-kid-mismatch'
+
+/** Rejection of `verifyToken`: `reason` (and `code`, the same string) is one of Clerk's reasons. */
+export declare class TokenVerificationError extends Error {
+  readonly name: 'TokenVerificationError'
+  readonly reason: TokenVerificationErrorReason
+  readonly code: TokenVerificationErrorReason
+  readonly action?: string
+  tokenCarrier?: 'header' | 'cookie'
+  /** `"<message> <action> (reason=<reason>, token-carrier=<carrier>)"` */
+  getFullMessage(): string
+}
+
+/** A verified JWT payload. */
+export interface JwtPayload {
+  sub: string
+  exp: number
+  iat?: number
+  nbf?: number
+  sid?: string
+  azp?: string
+  iss?: string
+  [claim: string]: unknown
+}
+
+export interface VerifyTokenOptions {
+  /** PEM public key (SPKI or PKCS#1; RSA of any size; RS256/384/512). Networkless; takes precedence over remote keys. */
+  jwtKey?: string
+  /** Fetches the instance JWKS from `{apiUrl}/{apiVersion}/jwks` (and authorizes machine-token calls). */
+  secretKey?: string
+  /** Backend API base. Default `'https://api.clerk.com'`. */
+  apiUrl?: string
+  /** Default `'v1'`. */
+  apiVersion?: string
+  /** Any JWKS endpoint (e.g. `https://<fapi>/.well-known/jwks.json`), fetched without credentials; preferred over `secretKey` for keys. */
+  jwksUrl?: string
+  /** Accepted `aud` values (checked when both this and the claim are non-empty). */
+  audience?: string | string[]
+  /** Accepted `azp` values; when non-empty, `azp` is required. */
+  authorizedParties?: string[]
+  /** Allowed clock skew in ms for exp/nbf/iat. Default 5000 (a non-finite value means 5000). */
+  clockSkewInMs?: number
+  /** Accepted `typ` values. Default `'JWT'`; a token without `typ` is accepted when this is unset. */
+  headerType?: string | string[]
+  /** Always refetch the JWKS (the result is still cached). */
+  skipJwksCache?: boolean
+  /** JWKS cache TTL in ms. Default 300000. */
+  jwksCacheTtlMs?: number
+  /** Minimum gap in ms between JWKS refetches caused by unknown `kid`s. Default 30000. A refetch because the TTL ran out is not limited. */
+  jwksCooldownMs?: number
+}
+
+/**
+ * Drop-in for `@clerk/backend`'s `verifyToken`: resolves to the payload or rejects with a
+ * {@link TokenVerificationError}. With a known key (`jwtKey`, or JWKS keys already cached) it runs synchronously
+ * on the calling thread; JWKS fetches are single-flight, never cached on failure, retried with backoff.
+ */
+export declare function verifyToken(token: string, options: VerifyTokenOptions): Promise<JwtPayload>
+
+/** `acceptsToken` values. */
+export type TokenType = 'session_token' | 'api_key' | 'm2m_token' | 'oauth_token'
+
+export interface AuthenticateRequestOptions extends VerifyTokenOptions {
+  /** Default `'session_token'`. `'any'`, a type, or a list of types. Machine tokens are read from `Authorization` only. */
+  acceptsToken?: TokenType | 'any' | Array<TokenType | 'any'>
+  /** Authorizes `mt_` verification (falls back to `secretKey`). Default: env `CLERK_MACHINE_SECRET_KEY`. */
+  machineSecretKey?: string
+  /** Reported on the state. Default: env `CLERK_PUBLISHABLE_KEY`. */
+  publishableKey?: string
+  /** Reported on the state. */
+  proxyUrl?: string
+  domain?: string
+  signInUrl?: string
+  signUpUrl?: string
+}
+
+/** Parameters of `has()`. */
+export interface HasParams {
+  role?: string
+  permission?: string
+  feature?: string
+  plan?: string
+  reverification?: 'strict_mfa' | 'strict' | 'moderate' | 'lax' | { level: 'first_factor' | 'second_factor' | 'multi_factor'; afterMinutes: number }
+}
+
+interface AuthCommon {
+  isAuthenticated: boolean
+  tokenType: TokenType
+  getToken(): Promise<string | null>
+  has(params: HasParams): boolean
+}
+
+/** The auth object of a signed-in session (claims v1 and v2 give equal objects). */
+export interface SessionAuthObject extends AuthCommon {
+  tokenType: 'session_token'
+  userId: string | null
+  sessionId: string | null
+  sessionStatus: 'active' | 'pending' | null
+  actor: Record<string, unknown> | null
+  orgId: string | null
+  orgRole: string | null
+  orgSlug: string | null
+  orgPermissions: string[] | null
+  factorVerificationAge: [number, number] | null
+  features?: string
+  plans?: string
+  sessionClaims: JwtPayload | null
+}
+
+/** The auth object of a machine token (the Backend API resource, camelCase). */
+export interface MachineAuthObject extends AuthCommon {
+  tokenType: 'api_key' | 'm2m_token' | 'oauth_token'
+  id: string | null
+  subject: string | null
+  scopes: string[] | null
+  claims: Record<string, unknown> | null
+  userId?: string | null
+  orgId?: string | null
+  [field: string]: unknown
+}
+
+export type AuthObject = SessionAuthObject | MachineAuthObject
+
+/** Clerk's RequestState (no handshake state: see README). */
+export interface RequestState {
+  status: 'signed-in' | 'signed-out'
+  /** Clerk's reason (signed out): a token verification reason or e.g. `session-token-and-uat-missing`, `token-type-mismatch`. */
+  reason: string | null
+  message: string | null
+  isSignedIn: boolean
+  isAuthenticated: boolean
+  token: string | null
+  tokenType: TokenType
+  publishableKey: string
+  proxyUrl: string
+  isSatellite: false
+  domain: string
+  signInUrl: string
+  signUpUrl: string
+  afterSignInUrl: string
+  afterSignUpUrl: string
+  /** `x-clerk-auth-status`, `x-clerk-auth-reason`, `x-clerk-auth-message`. */
+  headers: Headers
+  toAuth(): AuthObject
+}
+
+/**
+ * Authenticates a Web `Request` or a Node request-like `{ method?, headers }`: the token comes from
+ * `Authorization` (`Bearer <t>` or a bare token) or the `__session` cookie (with `__client_uat`).
+ * Keys fall back to env `CLERK_SECRET_KEY`, `CLERK_JWT_KEY`, `CLERK_PUBLISHABLE_KEY`, `CLERK_API_URL`, `CLERK_API_VERSION`.
+ */
+export declare function authenticateRequest(
+  request: Request | { method?: string; url?: string; headers: Headers | Record<string, string | string[] | undefined> },
+  options?: AuthenticateRequestOptions,
+): Promise<RequestState>

@@ -1,4 +1,4 @@
-import type { FrontendApiProxyOptions } from './index'
+import type { AuthObject, AuthenticateRequestOptions, FrontendApiProxyOptions, RequestState } from './index'
 
 /** As the core options; the publishable key also falls back to `NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY`. */
 export type NextFrontendApiProxyOptions = FrontendApiProxyOptions
@@ -36,3 +36,12 @@ export interface FrontendApiProxyMiddlewareOptions extends Omit<NextFrontendApiP
 export declare function frontendApiProxyMiddleware(
   options?: FrontendApiProxyMiddlewareOptions,
 ): (request: Request & { nextUrl?: URL }) => Promise<Response | undefined>
+
+/** Options of the Next flavour of `authenticateRequest` (`acceptsToken` defaults to `'any'`). */
+export type NextAuthenticateOptions = AuthenticateRequestOptions
+
+/** `authenticateRequest` for route handlers and Node.js-runtime middleware (`acceptsToken` default `'any'`). */
+export declare function authenticateRequest(request: Request, options?: NextAuthenticateOptions): Promise<RequestState>
+
+/** The auth object of a request. */
+export declare function getAuth(request: Request, options?: NextAuthenticateOptions): Promise<AuthObject>

@@ -3,6 +3,7 @@
 
 const { clerkFrontendApiProxy: coreProxy, defaultProxy, normalizeProxyPath } = require('./lib/proxy')
 const { errorResponse } = require('./lib/errors')
+const { authenticateRequest: coreAuthenticate } = require('./lib/auth')
 
 /**
  * Next flavour of `clerkFrontendApiProxy`: the publishable key also comes from
@@ -56,4 +57,30 @@ function frontendApiProxyMiddleware(options = {}) {
   }
 }
 
-module.exports = { clerkFrontendApiProxy, createFrontendApiProxyHandlers, frontendApiProxyMiddleware }
+/**
+ * Next flavour of `authenticateRequest` for route handlers and Node.js-runtime middleware: `acceptsToken`
+ * defaults to `'any'` (as `@clerk/nextjs` does) and the publishable key also comes from
+ * NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY. The JWT category check applies on every session path.
+ * @param {Request} request
+ * @param {import('./next').NextAuthenticateOptions} [options]
+ */
+function authenticateRequest(request, options = {}) {
+  if (options == null || typeof options !== 'object') throw new TypeError('clerk-native: options must be an object')
+  const env = typeof process !== 'undefined' ? process.env : {}
+  return coreAuthenticate(request, {
+    ...options,
+    acceptsToken: options.acceptsToken === undefined ? 'any' : options.acceptsToken,
+    publishableKey: options.publishableKey || env.NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY || undefined,
+  })
+}
+
+/**
+ * The auth object of a request (`userId`, `orgId`, `has()`, ... or the signed-out object).
+ * @param {Request} request
+ * @param {import('./next').NextAuthenticateOptions} [options]
+ */
+async function getAuth(request, options) {
+  return (await authenticateRequest(request, options)).toAuth()
+}
+
+module.exports = { clerkFrontendApiProxy, createFrontendApiProxyHandlers, frontendApiProxyMiddleware, authenticateRequest, getAuth }

@@ -1,4 +1,4 @@
 import next from './next.js'
 
-export const { clerkFrontendApiProxy, createFrontendApiProxyHandlers, frontendApiProxyMiddleware } = next
+export const { clerkFrontendApiProxy, createFrontendApiProxyHandlers, frontendApiProxyMiddleware, authenticateRequest, getAuth } = next
 export default next
