@@ -1,4 +1,5 @@
 pub mod auth;
+pub mod cache;
 pub mod clock;
 pub mod jwks;
 pub mod proxy;

@@ -1,0 +1,176 @@
+//! [`IdentityCache`]: the app's resolved user (a JSON value the app supplies, e.g. its database row) per
+//! [`IdentityKey`] (`org:<orgId>:user:<userId>`), SPEC §5 / API.md §3.
+//!
+//! Defaults: 10,000 entries; TTL 5 min for tokens with a session id; **60 s** for tokens without one (JWT
+//! templates, `sidlessTtlMs`). The sid-less TTL never exceeds the main TTL: an entry stored for a sid-less
+//! token lives `min(ttlMs, sidlessTtlMs)`. Oldest-inserted-first eviction; a refresh restarts the TTL.
+//!
+//! Build keys with [`IdentityKey::from_claims`] (it validates the org and user claims) before any lookup, so a
+//! token without a user id never reads or writes this cache.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::error::CacheError;
+use super::identity_key::{IdentityKey, Sid};
+use super::stats::CacheStats;
+use super::ttl::{validate_ttl, TtlCache};
+use crate::clock::Clock;
+
+/// Default capacity.
+pub const IDENTITY_DEFAULT_CAPACITY: usize = 10_000;
+/// Default TTL in ms (5 min).
+pub const IDENTITY_DEFAULT_TTL_MS: i64 = 300_000;
+/// Default TTL in ms for tokens without `sid` (60 s).
+pub const IDENTITY_DEFAULT_SIDLESS_TTL_MS: i64 = 60_000;
+
+/// The identity cache. Thread-safe; see the module docs.
+#[derive(Debug)]
+pub struct IdentityCache {
+    cache: TtlCache<IdentityKey, Arc<Value>>,
+    sidless_ttl_ms: AtomicI64,
+}
+
+impl IdentityCache {
+    /// A cache with the defaults (10,000 entries, 5 min, 60 s sid-less).
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            cache: TtlCache::new_clamped(clock, IDENTITY_DEFAULT_CAPACITY, IDENTITY_DEFAULT_TTL_MS),
+            sidless_ttl_ms: AtomicI64::new(IDENTITY_DEFAULT_SIDLESS_TTL_MS),
+        }
+    }
+
+    /// A cache with the given capacity (`1..=MAX_CAPACITY`) and TTLs in ms (`>= 1`).
+    pub fn with_config(
+        clock: Arc<dyn Clock>,
+        capacity: usize,
+        ttl_ms: i64,
+        sidless_ttl_ms: i64,
+    ) -> Result<Self, CacheError> {
+        let sidless = validate_ttl("sidlessTtlMs", sidless_ttl_ms)?;
+        Ok(Self {
+            cache: TtlCache::new(clock, capacity, ttl_ms)?,
+            sidless_ttl_ms: AtomicI64::new(sidless),
+        })
+    }
+
+    /// The resolved user for `key`, if held and not expired.
+    pub fn get(&self, key: &IdentityKey) -> Option<Arc<Value>> {
+        self.cache.get(key)
+    }
+
+    /// Store the resolved user for `key`: for the TTL, or `min(TTL, sidless TTL)` when the token had no `sid`.
+    pub fn insert(&self, key: IdentityKey, value: Arc<Value>, sid: Sid) {
+        match sid {
+            Sid::Present => self.cache.insert(key, value),
+            Sid::Absent => {
+                let sidless = self.sidless_ttl_ms.load(Ordering::Relaxed);
+                self.cache.insert_capped(key, value, sidless);
+            }
+        }
+    }
+
+    /// Remove one key; returns whether a live entry went.
+    pub fn remove(&self, key: &IdentityKey) -> bool {
+        self.cache.remove(key).is_some()
+    }
+
+    /// `invalidateIdentity({ orgId?, userId? })`: returns how many entries went (for org and user together, live
+    /// ones; otherwise expired ones not yet swept are counted too). An empty string counts as not given.
+    /// - org and user: that one entry;
+    /// - org only: every user of that org;
+    /// - user only: that user in every org, and as a personal account;
+    /// - neither: nothing (0), so a mistaken empty call cannot flush everything; use `clear` for that.
+    ///
+    /// O(n) in the entries held (it scans), except for org and user together.
+    pub fn invalidate(&self, org_id: Option<&str>, user_id: Option<&str>) -> usize {
+        let org = org_id.filter(|o| !o.is_empty());
+        let user = user_id.filter(|u| !u.is_empty());
+        match (org, user) {
+            (None, None) => 0,
+            (Some(o), Some(u)) => match IdentityKey::new(Some(o), u) {
+                Ok(key) => usize::from(self.cache.remove(&key).is_some()),
+                Err(_) => 0,
+            },
+            (Some(o), None) => self.cache.remove_where(|k, _| k.org_id() == o),
+            (None, Some(u)) => self.cache.remove_where(|k, _| k.user_id() == u),
+        }
+    }
+
+    /// Drop every entry. Counters are kept.
+    pub fn clear(&self) {
+        self.cache.clear();
+    }
+
+    /// Change capacity and/or TTLs (validated first; nothing changes on error). New TTLs apply to later inserts.
+    pub fn configure(
+        &self,
+        capacity: Option<usize>,
+        ttl_ms: Option<i64>,
+        sidless_ttl_ms: Option<i64>,
+    ) -> Result<(), CacheError> {
+        let sidless = sidless_ttl_ms
+            .map(|t| validate_ttl("sidlessTtlMs", t))
+            .transpose()?;
+        self.cache.reconfigure(capacity, ttl_ms)?;
+        if let Some(s) = sidless {
+            self.sidless_ttl_ms.store(s, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// The TTL for tokens without `sid`, in ms (as configured; the main TTL still caps it).
+    pub fn sidless_ttl_ms(&self) -> i64 {
+        self.sidless_ttl_ms.load(Ordering::Relaxed)
+    }
+
+    /// The counters (`ttlMs` is the main TTL).
+    pub fn stats(&self) -> CacheStats {
+        self.cache.stats()
+    }
+
+    /// Entries held now.
+    pub fn len(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.cache.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use serde_json::json;
+
+    #[test]
+    fn defaults_and_configure_validation() {
+        let c = IdentityCache::new(Arc::new(ManualClock::new(0)));
+        let s = c.stats();
+        assert_eq!((s.capacity, s.ttl_ms), (10_000, 300_000));
+        assert_eq!(c.sidless_ttl_ms(), 60_000);
+        let e = c.configure(Some(5), Some(10), Some(0)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "sidlessTtlMs must be at least 1 (milliseconds), got 0"
+        );
+        assert_eq!(c.stats().capacity, 10_000, "nothing changed on error");
+        c.configure(None, None, Some(1_000)).expect("valid");
+        assert_eq!(c.sidless_ttl_ms(), 1_000);
+    }
+
+    #[test]
+    fn invalidate_with_neither_does_nothing() {
+        let c = IdentityCache::new(Arc::new(ManualClock::new(0)));
+        let k = IdentityKey::new(Some("o"), "u").expect("key");
+        c.insert(k.clone(), Arc::new(json!(1)), Sid::Present);
+        assert_eq!(c.invalidate(None, None), 0);
+        assert_eq!(c.invalidate(Some(""), Some("")), 0);
+        assert!(c.get(&k).is_some());
+    }
+}

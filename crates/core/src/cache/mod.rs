@@ -1,0 +1,36 @@
+//! Bounded in-memory caches with an injectable [`Clock`](crate::clock::Clock) (API.md §3, SPEC §4-5):
+//!
+//! - [`ttl`]: [`TtlCache`], the generic bounded TTL cache (oldest-inserted-first eviction, expiry on read);
+//! - [`token_key`]: [`Scope`] and [`TokenKey`], SHA-256 keys so no raw token or secret is held;
+//! - [`negative`]: [`NegativeCache`], `oat_` tokens the Backend API answered 404 (PR #8519, improved);
+//! - [`verified`]: [`VerifiedCache`], verified session JWTs, never served past `exp` or before `nbf`;
+//! - [`identity_key`] and [`identity`]: [`IdentityKey`] from validated claims, and [`IdentityCache`] of the app's
+//!   resolved users (the mission-control lesson);
+//! - [`seen_scopes`]: how a token is invalidated under every scope without a scan;
+//! - [`config`], [`stats`], [`error`]: the controls' options, counters and errors;
+//! - [`registry`]: the process-wide [`Caches`] and `cacheStats` / `clearCaches` / `configureCaches`.
+
+pub mod config;
+pub mod error;
+pub mod identity;
+pub mod identity_key;
+pub mod negative;
+pub mod registry;
+pub mod seen_scopes;
+pub mod stats;
+pub mod token_key;
+pub mod ttl;
+pub mod verified;
+
+pub use config::{CacheSettings, CachesConfig, IdentitySettings};
+pub use error::CacheError;
+pub use identity::IdentityCache;
+pub use identity_key::{
+    claims_org_id, claims_user_id, identity_role, IdentityError, IdentityKey, Sid,
+};
+pub use negative::{cached_rejection, is_cacheable_failure, NegativeCache};
+pub use registry::{caches, AllCacheStats, CacheName, Caches};
+pub use stats::CacheStats;
+pub use token_key::{Scope, TokenKey};
+pub use ttl::{TtlCache, MAX_CAPACITY};
+pub use verified::{options_fingerprint, VerifiedCache, VerifiedEntry};
