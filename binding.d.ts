@@ -73,8 +73,35 @@ export declare class ProxyExchange {
   read(): Promise<Buffer | string | null>
 }
 
+/**
+ * `{ jwks, negative, verified, identity }` as JSON text; each `{ size, capacity, ttlMs, hits, misses, inserts,
+ * evictions }`; `jwks` counts scopes (instances) in `size`/`capacity` and adds `keys`, `fetches` and `failures`.
+ */
+export declare function cacheStatsJson(): string
+
+/** Clears one cache (`'jwks'`, `'negative'`, `'verified'`, `'identity'`) or all of them. */
+export declare function clearCaches(name?: string | undefined | null): void
+
+/** Applies `{ negative?, verified?, identity? }` given as JSON text (validated as a whole before anything changes). */
+export declare function configureCachesJson(configJson: string): void
+
 /** The Clerk Frontend API URL for a publishable key (SPEC 1.4); an invalid key selects production. */
 export declare function fapiUrlFromPublishableKey(publishableKey: string): string
+
+/** Validates the claims (required org first, then user) and looks the identity up. */
+export declare function identityGet(claimsJson: string, requiredOrg?: string | undefined | null): NativeIdentityLookup
+
+/**
+ * Stores the app's resolved value (JSON text) for the identity of these claims; tokens without `sid` get the
+ * shorter TTL. Returns false when the claims give no valid key (nothing stored).
+ */
+export declare function identitySet(claimsJson: string, requiredOrg: string | undefined | null, valueJson: string): boolean
+
+/** Removes identity entries for an org, a user, or both; returns how many went. */
+export declare function invalidateIdentity(orgId?: string | undefined | null, userId?: string | undefined | null): number
+
+/** Removes a token from the verified and negative caches (under every scope); returns how many entries went. */
+export declare function invalidateToken(token: string): number
 
 /** True when `pathname` is the proxy path or below it (SPEC 1.6). `proxyPath` is normalized first. */
 export declare function matchProxyPath(pathname: string, proxyPath?: string | undefined | null): boolean
@@ -109,6 +136,18 @@ export interface NativeHasParams {
   plan?: string
   /** A preset (`strict_mfa`, `strict`, `moderate`, `lax`) or `{ level, afterMinutes }`. */
   reverification?: string | NativeReverification
+}
+
+/** Result of an identity lookup. */
+export interface NativeIdentityLookup {
+  /** `missing_user_id`, `missing_org_id` or `org_mismatch` when no key could be built (no lookup was made). */
+  error?: string
+  /** The error's message. */
+  message?: string
+  /** The readable key (`org:<orgId>:user:<userId>`). */
+  key?: string
+  /** The cached value as JSON text, on a hit. */
+  value?: string
 }
 
 /** Options of the native proxy, already resolved against the environment by the JS layer. */

@@ -7,10 +7,20 @@ const { validateProxyOptions } = require('./lib/options')
 const { sendNodeError } = require('./lib/errors')
 const { authenticateRequest } = require('./lib/auth')
 const { nativeVerifyOptions } = require('./lib/token')
+const { resolveIdentity } = require('./lib/identity')
 
 const AUTH_BRAND = Symbol.for('clerk-native.express.auth')
 // Options of clerkMiddleware that are not authenticateRequest options.
-const NON_AUTH_OPTIONS = ['frontendApiProxy', 'timeoutMs', 'idleTimeoutMs', 'trustForwardedHeaders', 'fapiUrl', 'debug']
+const NON_AUTH_OPTIONS = [
+  'frontendApiProxy',
+  'timeoutMs',
+  'idleTimeoutMs',
+  'trustForwardedHeaders',
+  'fapiUrl',
+  'debug',
+  'resolveUser',
+  'organizationId',
+]
 
 // RFC 3986 host (reg-name, IPv4, IP-literal) with an optional port: anything else cannot be a Host header.
 const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::\d*)?$/
@@ -91,6 +101,9 @@ function clerkMiddleware(options = {}) {
   const authOptions = { ...options }
   for (const key of NON_AUTH_OPTIONS) delete authOptions[key]
   nativeVerifyOptions(authOptions) // validate option types now (throws TypeError)
+  const { resolveUser, organizationId } = options
+  if (resolveUser != null && typeof resolveUser !== 'function') throw new TypeError('clerk-native: resolveUser must be a function (auth) => user')
+  if (organizationId != null && typeof organizationId !== 'string') throw new TypeError('clerk-native: organizationId must be a string')
   return function clerkNativeMiddleware(req, res, next) {
     if (proxyBranch !== null && proxyBranch(req, res)) return
     if (typeof req.auth === 'function' && req.auth[AUTH_BRAND]) {
@@ -98,8 +111,26 @@ function clerkMiddleware(options = {}) {
       return
     }
     authenticateRequest(req, authOptions).then((state) => {
-      attachAuth(req, state)
-      next()
+      const auth = attachAuth(req, state)
+      if (!resolveUser || !state.isAuthenticated || state.tokenType !== 'session_token') {
+        if (resolveUser) auth.user = null
+        next()
+        return
+      }
+      resolveIdentity(state, resolveUser, organizationId).then(
+        (user) => {
+          auth.user = user
+          req.auth.user = user
+          next()
+        },
+        (err) => {
+          if (err && err.name === 'IdentityError') {
+            const body = JSON.stringify({ errors: [{ code: err.code, message: err.message }] })
+            res.writeHead(err.status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
+            res.end(body)
+          } else next(err)
+        },
+      )
     }, next)
   }
 }
@@ -110,6 +141,7 @@ function attachAuth(req, state) {
   const auth = Object.assign(() => authObject, authObject)
   auth[AUTH_BRAND] = true
   Object.defineProperty(req, 'auth', { value: auth, writable: true, configurable: true, enumerable: true })
+  return authObject
 }
 
 /**

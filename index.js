@@ -4,6 +4,7 @@
 const proxy = require('./lib/proxy')
 const token = require('./lib/token')
 const auth = require('./lib/auth')
+const caches = require('./lib/caches')
 
 module.exports = {
   DEFAULT_PROXY_PATH: proxy.DEFAULT_PROXY_PATH,
@@ -17,6 +18,11 @@ module.exports = {
   verifyToken: token.verifyToken,
   TokenVerificationError: token.TokenVerificationError,
   authenticateRequest: auth.authenticateRequest,
+  cacheStats: caches.cacheStats,
+  clearCaches: caches.clearCaches,
+  configureCaches: caches.configureCaches,
+  invalidateToken: caches.invalidateToken,
+  invalidateIdentity: caches.invalidateIdentity,
 }
 
 /** Strips any number of trailing '/' (loop, no regex). */

@@ -12,5 +12,10 @@ export const {
   verifyToken,
   TokenVerificationError,
   authenticateRequest,
+  cacheStats,
+  clearCaches,
+  configureCaches,
+  invalidateToken,
+  invalidateIdentity,
 } = core
 export default core

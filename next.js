@@ -4,6 +4,7 @@
 const { clerkFrontendApiProxy: coreProxy, defaultProxy, normalizeProxyPath } = require('./lib/proxy')
 const { errorResponse } = require('./lib/errors')
 const { authenticateRequest: coreAuthenticate } = require('./lib/auth')
+const { resolveIdentity } = require('./lib/identity')
 
 /**
  * Next flavour of `clerkFrontendApiProxy`: the publishable key also comes from
@@ -75,12 +76,21 @@ function authenticateRequest(request, options = {}) {
 }
 
 /**
- * The auth object of a request (`userId`, `orgId`, `has()`, ... or the signed-out object).
+ * The auth object of a request (`userId`, `orgId`, `has()`, ... or the signed-out object). With
+ * `resolveUser: async (auth) => user` the app's user is resolved through the identity cache into `auth.user`
+ * (`organizationId` makes an organization required; a mismatch rejects with an IdentityError before any lookup).
  * @param {Request} request
  * @param {import('./next').NextAuthenticateOptions} [options]
  */
-async function getAuth(request, options) {
-  return (await authenticateRequest(request, options)).toAuth()
+async function getAuth(request, options = {}) {
+  const { resolveUser, organizationId, ...rest } = options || {}
+  const state = await authenticateRequest(request, rest)
+  const auth = state.toAuth()
+  if (resolveUser) {
+    if (typeof resolveUser !== 'function') throw new TypeError('clerk-native: resolveUser must be a function (auth) => user')
+    auth.user = state.isAuthenticated && state.tokenType === 'session_token' ? await resolveIdentity(state, resolveUser, organizationId) : null
+  }
+  return auth
 }
 
 module.exports = { clerkFrontendApiProxy, createFrontendApiProxyHandlers, frontendApiProxyMiddleware, authenticateRequest, getAuth }

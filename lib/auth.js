@@ -113,6 +113,10 @@ function requestState(result, options) {
     signUpUrl: options.signUpUrl || '',
     afterSignInUrl: '',
     afterSignUpUrl: '',
+    /** The verified session claims as JSON text (session tokens), for the identity cache. */
+    claimsJson() {
+      return signedIn && result.claims != null ? result.claims : null
+    },
     toAuth() {
       if (auth === undefined) {
         if (!signedIn) auth = signedOutAuth(result.tokenType, reason, message)
@@ -150,10 +154,25 @@ function requestState(result, options) {
  * @param {Request | { url?: string, method?: string, headers: object }} request
  * @param {import('../index').AuthenticateRequestOptions} [options]
  */
+// Options objects are resolved (environment fallbacks, validation, native instance) once, on first use: apps
+// and the middlewares pass the same object on every request. Pass a new object to change options.
+const resolvedByOptions = new WeakMap()
+
+function prepared(options) {
+  const cacheable = options != null && typeof options === 'object'
+  if (cacheable) {
+    const hit = resolvedByOptions.get(options)
+    if (hit !== undefined) return hit
+  }
+  const resolved = resolveAuthOptions(options)
+  const entry = { resolved, authenticator: authenticatorFor(nativeVerifyOptions(resolved)) }
+  if (cacheable) resolvedByOptions.set(options, entry)
+  return entry
+}
+
 async function authenticateRequest(request, options) {
   if (request == null || typeof request !== 'object') throw new TypeError('clerk-native: authenticateRequest needs a request')
-  const resolved = resolveAuthOptions(options)
-  const authenticator = authenticatorFor(nativeVerifyOptions(resolved))
+  const { resolved, authenticator } = prepared(options)
   const headers = request.headers
   const authorization = headerOf(headers, 'authorization') ?? null
   const cookie = headerOf(headers, 'cookie') ?? null

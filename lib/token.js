@@ -112,8 +112,15 @@ function settle(result) {
  * @param {string} token
  * @param {import('../index').VerifyTokenOptions} options
  */
+// As in authenticateRequest: an options object is resolved once, on first use.
+const verifierByOptions = new WeakMap()
+
 async function verifyToken(token, options) {
-  const verifier = verifierFor(nativeVerifyOptions(options))
+  let verifier = options != null && typeof options === 'object' ? verifierByOptions.get(options) : undefined
+  if (verifier === undefined) {
+    verifier = verifierFor(nativeVerifyOptions(options))
+    verifierByOptions.set(options, verifier)
+  }
   if (typeof token !== 'string') {
     throw new TokenVerificationError({
       reason: 'token-invalid',

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use clerk_native_core::auth::{AcceptsToken, AuthInput, AuthOutcome, Authenticator};
+use clerk_native_core::cache::caches;
 use clerk_native_core::token::{
     AuthObject, HasParams, JwtPayload, Reverification, TokenVerificationError, Verifier,
     VerifyOptions,
@@ -89,10 +90,10 @@ pub struct NativeVerifyResult {
     pub action: Option<String>,
 }
 
-fn verify_result(r: std::result::Result<JwtPayload, TokenVerificationError>) -> NativeVerifyResult {
+fn verify_result(r: std::result::Result<Arc<str>, TokenVerificationError>) -> NativeVerifyResult {
     match r {
         Ok(payload) => NativeVerifyResult {
-            payload: Some(serde_json::to_string(&payload).unwrap_or_else(|_| "{}".to_owned())),
+            payload: Some(payload.to_string()),
             reason: None,
             message: None,
             action: None,
@@ -117,21 +118,23 @@ impl NativeVerifier {
     /// Builds a verifier. Never throws for missing keys: verification then fails with Clerk's reason.
     #[napi(constructor)]
     pub fn new(options: NativeVerifyOptions) -> Self {
+        let verifier = Verifier::new(to_core_options(options))
+            .with_verified_cache(&caches().verified, b"verifyToken");
         NativeVerifier {
-            inner: Arc::new(Verifier::new(to_core_options(options))),
+            inner: Arc::new(verifier),
         }
     }
 
     /// Verifies without network access on the calling thread; null when a JWKS fetch is needed.
     #[napi(catch_unwind)]
     pub fn verify_sync(&self, token: String) -> Option<NativeVerifyResult> {
-        self.inner.verify_cached(&token).map(verify_result)
+        self.inner.verify_cached_json(&token).map(verify_result)
     }
 
     /// Verifies, fetching keys when needed (single-flight, never cached on failure).
     #[napi]
     pub async fn verify(&self, token: String) -> NativeVerifyResult {
-        verify_result(self.inner.verify(&token).await)
+        verify_result(self.inner.verify_json(&token).await)
     }
 }
 
@@ -167,7 +170,7 @@ fn auth_result(outcome: AuthOutcome) -> NativeAuthResult {
             token: Some(token),
             reason: None,
             message: None,
-            claims: claims.and_then(|c| serde_json::to_string(&c).ok()),
+            claims: claims.map(|c| c.to_string()),
             machine_data: machine_data.and_then(|d| serde_json::to_string(&d).ok()),
         },
         AuthOutcome::SignedOut {
@@ -199,9 +202,12 @@ impl NativeAuthenticator {
     pub fn new(mut options: NativeVerifyOptions) -> Result<Self> {
         let accepts = AcceptsToken::parse(&options.accepts_token.take().unwrap_or_default())
             .map_err(|m| Error::new(Status::InvalidArg, m))?;
-        let verifier = Verifier::new(to_core_options(options));
+        let verifier = Verifier::new(to_core_options(options))
+            .with_verified_cache(&caches().verified, b"authenticateRequest");
+        let authenticator =
+            Authenticator::new(verifier, accepts).with_negative_cache(&caches().negative);
         Ok(NativeAuthenticator {
-            inner: Arc::new(Authenticator::new(verifier, accepts)),
+            inner: Arc::new(authenticator),
         })
     }
 

@@ -243,7 +243,8 @@ fn signed_in_carries_claims() {
     };
     assert_eq!(token_type, TokenType::SessionToken);
     assert_eq!(t, token);
-    assert_eq!(claims.unwrap()["sub"], "user_1");
+    let claims: Value = serde_json::from_str(&claims.unwrap()).unwrap();
+    assert_eq!(claims["sub"], "user_1");
     assert!(machine_data.is_none());
 }
 
@@ -353,4 +354,143 @@ async fn machine_tokens_against_a_backend_api_stand_in() {
         "OAuth token not found (code=token-invalid, status=404)"
     );
     assert_eq!(bapi.hits(), 2);
+}
+
+fn leak<T>(v: T) -> &'static T {
+    Box::leak(Box::new(v))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negative_cache_answers_repeat_invalid_oauth_tokens_without_the_backend_api() {
+    use clerk_native_core::cache::NegativeCache;
+    use clerk_native_core::clock::SystemClock;
+    use std::sync::Arc;
+    let s = Signer::load("rsa2048");
+    let bapi = TestServer::start(Reply::json(404, json!({"errors":[{"code":"not_found"}]}))).await;
+    let negative = leak(NegativeCache::new(Arc::new(SystemClock)));
+    let any = authenticator(&s, &["any"], Some(bapi.base())).with_negative_cache(negative);
+    let input = AuthInput {
+        authorization: Some("Bearer oat_invalid"),
+        cookie: None,
+        method: "GET",
+    };
+    let first = any.authenticate(&input).await;
+    assert_eq!(reason(&first), "token-invalid");
+    assert_eq!(bapi.hits(), 1);
+    // Even once the Backend API would say 200, the cached 404 answers (PR #8519 request-level test).
+    bapi.set_reply(Reply::json(
+        200,
+        json!({"id":"oat_1","subject":"user_1","scopes":[]}),
+    ));
+    for _ in 0..100 {
+        let again = any.start(&input).expect("answered without the network");
+        let AuthOutcome::SignedOut {
+            reason, message, ..
+        } = again
+        else {
+            panic!()
+        };
+        assert_eq!(reason, "token-invalid");
+        assert_eq!(
+            message,
+            "OAuth token not found (code=token-invalid, status=404)"
+        );
+    }
+    assert_eq!(bapi.hits(), 1, "repeats make zero Backend API calls");
+    // Another instance (secret key) is not answered by this instance's entries.
+    let other = Authenticator::new(
+        Verifier::new(VerifyOptions {
+            secret_key: Some("sk_test_other".into()),
+            api_url: bapi.base(),
+            ..Default::default()
+        }),
+        AcceptsToken::Any,
+    )
+    .with_negative_cache(negative);
+    assert!(matches!(other.start(&input), Err(Pending::Machine { .. })));
+    // A 401 is never cached; neither are ak_ tokens.
+    bapi.set_reply(Reply::json(401, json!({"errors":[{"message":"bad key"}]})));
+    let ak = AuthInput {
+        authorization: Some("Bearer ak_x"),
+        cookie: None,
+        method: "GET",
+    };
+    let oat2 = AuthInput {
+        authorization: Some("Bearer oat_second"),
+        cookie: None,
+        method: "GET",
+    };
+    assert_eq!(reason(&any.authenticate(&oat2).await), "secret-key-invalid");
+    assert!(
+        matches!(any.start(&oat2), Err(Pending::Machine { .. })),
+        "401 not cached"
+    );
+    bapi.set_reply(Reply::json(404, json!({})));
+    assert_eq!(reason(&any.authenticate(&ak).await), "token-invalid");
+    assert!(
+        matches!(any.start(&ak), Err(Pending::Machine { .. })),
+        "ak_ not cached"
+    );
+}
+
+#[test]
+fn verified_cache_answers_repeats_and_keeps_purposes_apart() {
+    use clerk_native_core::cache::VerifiedCache;
+    use clerk_native_core::clock::SystemClock;
+    use std::sync::Arc;
+    let s = Signer::load("rsa2048");
+    let cache = leak(VerifiedCache::new(Arc::new(SystemClock)));
+    let opts = VerifyOptions {
+        jwt_key: Some(s.pem.clone()),
+        ..Default::default()
+    };
+    let now = now_secs();
+    let template = s.sign(
+        "RS256",
+        &json!({"alg":"RS256","typ":"JWT","kid":"k1","cat":"cl_B7d4PD222AAA"}),
+        &claims_at(now),
+    );
+    // verifyToken accepts a JWT-template token and caches it under its own purpose...
+    let verifier = Verifier::new(opts.clone()).with_verified_cache(cache, b"verifyToken");
+    assert!(verifier.verify_cached_json(&template).unwrap().is_ok());
+    assert_eq!(cache.len(), 1);
+    // ...which must not let it through authenticateRequest's session path.
+    let auth = Authenticator::new(
+        Verifier::new(opts).with_verified_cache(cache, b"authenticateRequest"),
+        AcceptsToken::Any,
+    );
+    let got = sync(&auth, Some(&header(&template)), None, "GET");
+    assert_eq!(reason(&got), "token-type-mismatch");
+    let good = s.session("k1", &claims_at(now));
+    assert_eq!(
+        reason(&sync(&auth, Some(&header(&good)), None, "GET")),
+        "signed-in"
+    );
+    let hits = cache.stats().hits;
+    for _ in 0..10 {
+        assert_eq!(
+            reason(&sync(&auth, Some(&header(&good)), None, "GET")),
+            "signed-in"
+        );
+    }
+    assert_eq!(cache.stats().hits, hits + 10, "repeats are cache hits");
+    // Cookie path hit still enforces iat >= client_uat.
+    let cookie = format!("__session={good}; __client_uat={}", now + 100);
+    assert_eq!(
+        reason(&sync(&auth, None, Some(&cookie), "GET")),
+        "session-token-iat-before-client-uat"
+    );
+    // An api_key-only authenticator on the same options never gets a session token from the cache.
+    let keys_only = Authenticator::new(
+        Verifier::new(VerifyOptions {
+            jwt_key: Some(s.pem.clone()),
+            ..Default::default()
+        })
+        .with_verified_cache(cache, b"authenticateRequest"),
+        AcceptsToken::parse(&["api_key".to_string()]).unwrap(),
+    );
+    assert_eq!(
+        reason(&sync(&keys_only, Some(&header(&good)), None, "GET")),
+        "token-type-mismatch"
+    );
 }

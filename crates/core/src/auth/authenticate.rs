@@ -8,17 +8,21 @@
 //! (SPEC 7.10). There is no handshake: states Clerk would resolve with a redirect are reported as signed-out
 //! with Clerk's reason.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::accepts::AcceptsToken;
 use super::extract::{cookie_value, token_from_authorization, CLIENT_UAT_COOKIE, SESSION_COOKIE};
+use crate::cache::negative::{cached_rejection, NegativeCache};
+use crate::cache::token_key::Scope;
 use crate::token::jwt::{decode, is_jwt_format};
 use crate::token::machine::{
     is_m2m_jwt, is_machine_token_by_prefix, is_oauth_jwt, machine_token_type,
     session_category_allowed,
 };
 use crate::token::{
-    verify_machine_token, JwtPayload, Reason, TokenType, TokenVerificationError, Verifier,
+    verify_machine_token, MachineTokenError, Reason, TokenType, TokenVerificationError, Verifier,
 };
 
 /// The parts of a request that authentication reads.
@@ -64,8 +68,8 @@ pub enum AuthOutcome {
         token_type: TokenType,
         /// The token.
         token: String,
-        /// Verified session claims (session tokens).
-        claims: Option<JwtPayload>,
+        /// Verified session claims as JSON text (session tokens).
+        claims: Option<Arc<str>>,
         /// The machine resource (machine tokens).
         machine_data: Option<Value>,
     },
@@ -134,12 +138,34 @@ pub enum Pending {
 pub struct Authenticator {
     verifier: Verifier,
     accepts: AcceptsToken,
+    /// Negative cache of `oat_` tokens the Backend API answered 404, and this instance's scope in it.
+    negative: Option<(&'static NegativeCache, Scope)>,
 }
 
 impl Authenticator {
-    /// An authenticator from a verifier (keys, claims checks) and the accepted token types.
+    /// An authenticator from a verifier (keys, claims checks) and the accepted token types. Enable caching with
+    /// [`Verifier::with_verified_cache`] on the verifier and [`Authenticator::with_negative_cache`].
     pub fn new(verifier: Verifier, accepts: AcceptsToken) -> Self {
-        Self { verifier, accepts }
+        Self {
+            verifier,
+            accepts,
+            negative: None,
+        }
+    }
+
+    /// Rejects `oat_` tokens the Backend API recently answered 404 without calling it again (SPEC §4). Scoped by
+    /// instance (apiUrl + secret key), so one tenant's entries never answer for another's.
+    pub fn with_negative_cache(mut self, cache: &'static NegativeCache) -> Self {
+        let o = self.verifier.options();
+        let scope = Scope::instance(&o.api_url, o.secret_key.as_deref().unwrap_or(""));
+        self.negative = Some((cache, scope));
+        self
+    }
+
+    fn negative_hit(&self, token: &str) -> bool {
+        self.negative
+            .as_ref()
+            .is_some_and(|(cache, scope)| cache.is_cached(scope, token))
     }
 
     /// The verifier.
@@ -172,22 +198,25 @@ impl Authenticator {
                 carrier,
                 is_get,
             } => {
-                let result = self.verifier.verify(&token).await;
+                let result = self.verifier.verify_json(&token).await;
                 session_outcome(result, token, carrier, is_get)
             }
             Pending::Machine { token, token_type } => {
-                match verify_machine_token(&self.verifier, &token).await {
+                if self.negative_hit(&token) {
+                    return machine_rejected(token_type, cached_rejection());
+                }
+                let result = verify_machine_token(&self.verifier, &token).await;
+                if let (Err(e), Some((cache, scope))) = (&result, &self.negative) {
+                    cache.remember_failure(scope, &token, e);
+                }
+                match result {
                     Ok(auth) => AuthOutcome::SignedIn {
                         token_type: auth.token_type,
                         token,
                         claims: None,
                         machine_data: Some(auth.data),
                     },
-                    Err(e) => AuthOutcome::SignedOut {
-                        token_type,
-                        reason: e.code.as_str().to_owned(),
-                        message: e.full_message(),
-                    },
+                    Err(e) => machine_rejected(token_type, e),
                 }
             }
         }
@@ -202,6 +231,12 @@ impl Authenticator {
     }
 
     fn start_header(&self, token: &str, is_get: bool) -> Result<AuthOutcome, Pending> {
+        // A token this authenticator verified before (as a session token, category checked) needs no decode.
+        if self.accepts.accepts(TokenType::SessionToken) {
+            if let Some(entry) = self.verifier.cached_entry(token) {
+                return Ok(signed_in_session(token, entry.payload_json.clone()));
+            }
+        }
         let jwt = if is_jwt_format(token) {
             decode(token).ok()
         } else {
@@ -219,6 +254,9 @@ impl Authenticator {
                     SignedOutReason::TOKEN_TYPE_MISMATCH,
                     "",
                 ));
+            }
+            if self.negative_hit(token) {
+                return Ok(machine_rejected(token_type, cached_rejection()));
             }
             return Err(Pending::Machine {
                 token: token.to_owned(),
@@ -261,6 +299,15 @@ impl Authenticator {
             (true, None) => return signed_out(SignedOutReason::CLIENT_UAT_WITHOUT_SESSION_TOKEN),
             (true, Some(t)) => t,
         };
+        if let Some(entry) = self.verifier.cached_entry(token) {
+            if entry
+                .iat_ms
+                .is_some_and(|iat| iat < client_uat.saturating_mul(1000))
+            {
+                return signed_out(SignedOutReason::SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT);
+            }
+            return Ok(signed_in_session(token, entry.payload_json.clone()));
+        }
         let jwt = match decode(token) {
             Ok(j) => j,
             Err(e) => {
@@ -288,7 +335,7 @@ impl Authenticator {
         carrier: Carrier,
         is_get: bool,
     ) -> Result<AuthOutcome, Pending> {
-        match self.verifier.verify_cached(token) {
+        match self.verifier.verify_cached_json(token) {
             Some(result) => Ok(session_outcome(result, token.to_owned(), carrier, is_get)),
             None => Err(Pending::Session {
                 token: token.to_owned(),
@@ -299,10 +346,27 @@ impl Authenticator {
     }
 }
 
+fn signed_in_session(token: &str, claims: Arc<str>) -> AuthOutcome {
+    AuthOutcome::SignedIn {
+        token_type: TokenType::SessionToken,
+        token: token.to_owned(),
+        claims: Some(claims),
+        machine_data: None,
+    }
+}
+
+fn machine_rejected(token_type: TokenType, e: MachineTokenError) -> AuthOutcome {
+    AuthOutcome::SignedOut {
+        token_type,
+        reason: e.code.as_str().to_owned(),
+        message: e.full_message(),
+    }
+}
+
 /// Maps a session verification to a state, with Clerk's reasons for the handshake-eligible failures
 /// (expired, not yet valid, issued in the future).
 fn session_outcome(
-    result: Result<JwtPayload, TokenVerificationError>,
+    result: Result<Arc<str>, TokenVerificationError>,
     token: String,
     carrier: Carrier,
     is_get: bool,

@@ -16,6 +16,8 @@ use super::error::{action, Reason, TokenVerificationError};
 use super::jsfmt;
 use super::jwt::{self, category, Algorithm, Jwt, JwtPayload};
 use super::keys::{pem_key_cached, KeyError, KeyHandle, SignatureCheck, VerifierKey};
+use crate::cache::token_key::Scope;
+use crate::cache::verified::{options_fingerprint, VerifiedCache, VerifiedEntry};
 use crate::jwks::{
     CachedKey, JwksClient, JwksLookup, JwksSource, DEFAULT_API_URL, DEFAULT_API_VERSION,
 };
@@ -143,6 +145,8 @@ pub struct Verifier {
     options: VerifyOptions,
     keys: KeySource,
     client: Arc<JwksClient>,
+    /// Verified-token cache and this verifier's fingerprint in it (off unless enabled).
+    verified: Option<(&'static VerifiedCache, Scope)>,
 }
 
 /// What remains after the synchronous part of a verification.
@@ -172,7 +176,64 @@ impl Verifier {
             options,
             keys,
             client,
+            verified: None,
         }
+    }
+
+    /// Answers repeat verifications of a token from `cache` (never past `exp`, never before `nbf`). `purpose`
+    /// separates callers whose acceptance rules differ (a token accepted by `verifyToken` may not pass the
+    /// session-path checks of `authenticateRequest`). Ignored with `skipJwksCache`.
+    pub fn with_verified_cache(mut self, cache: &'static VerifiedCache, purpose: &[u8]) -> Self {
+        if !self.options.skip_jwks_cache {
+            let fp = options_fingerprint(&self.options);
+            self.verified = Some((
+                cache,
+                Scope::from_parts([fp.as_bytes().as_slice(), purpose]),
+            ));
+        }
+        self
+    }
+
+    /// The cached verification of `token`, if held and still valid now.
+    pub fn cached_entry(&self, token: &str) -> Option<Arc<VerifiedEntry>> {
+        let (cache, fp) = self.verified.as_ref()?;
+        cache.get(fp, token, self.now_ms())
+    }
+
+    /// The payload as JSON text, stored in the verified-token cache when one is enabled.
+    fn payload_json(&self, token: &str, payload: &JwtPayload) -> Arc<str> {
+        if let Some((cache, fp)) = &self.verified {
+            if let Some(entry) = VerifiedEntry::from_payload(payload, self.options.clock_skew_ms) {
+                let entry = Arc::new(entry);
+                cache.insert(fp, token, entry.clone(), self.now_ms());
+                return entry.payload_json.clone();
+            }
+        }
+        serde_json::to_string(payload)
+            .unwrap_or_else(|_| "{}".to_owned())
+            .into()
+    }
+
+    /// As [`Verifier::verify_cached`], answering from the verified-token cache first and returning the payload
+    /// as JSON text (what the JS binding hands over).
+    pub fn verify_cached_json(
+        &self,
+        token: &str,
+    ) -> Option<Result<Arc<str>, TokenVerificationError>> {
+        if let Some(entry) = self.cached_entry(token) {
+            return Some(Ok(entry.payload_json.clone()));
+        }
+        let result = self.verify_cached(token)?;
+        Some(result.map(|payload| self.payload_json(token, &payload)))
+    }
+
+    /// As [`Verifier::verify`], with the verified-token cache and the payload as JSON text.
+    pub async fn verify_json(&self, token: &str) -> Result<Arc<str>, TokenVerificationError> {
+        if let Some(entry) = self.cached_entry(token) {
+            return Ok(entry.payload_json.clone());
+        }
+        let payload = self.verify(token).await?;
+        Ok(self.payload_json(token, &payload))
     }
 
     /// The options.

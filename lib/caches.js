@@ -1,0 +1,67 @@
+'use strict'
+// Cache controls (API.md §3, fixed names). The caches live in Rust; these calls only read or steer them.
+
+const binding = require('../binding.js')
+
+const CACHE_NAMES = new Set(['jwks', 'negative', 'verified', 'identity'])
+const SETTINGS = { negative: ['capacity', 'ttlMs'], verified: ['capacity', 'ttlMs'], identity: ['capacity', 'ttlMs', 'sidlessTtlMs'] }
+
+/** `{ jwks, negative, verified, identity }`, each `{ size, capacity, ttlMs, hits, misses, inserts, evictions }`. */
+function cacheStats() {
+  return JSON.parse(binding.cacheStatsJson())
+}
+
+/** Clears one cache by name, or all of them. */
+function clearCaches(name) {
+  if (name !== undefined && !CACHE_NAMES.has(name)) {
+    throw new TypeError(`clerk-native: clearCaches(name): name must be one of ${[...CACHE_NAMES].join(', ')}`)
+  }
+  binding.clearCaches(name ?? null)
+}
+
+/**
+ * `configureCaches({ negative?, verified?, identity? })` with `{ capacity?, ttlMs? }` (identity also
+ * `sidlessTtlMs?`). Everything is validated before anything changes; bad values throw a TypeError.
+ */
+function configureCaches(options) {
+  if (options == null || typeof options !== 'object') throw new TypeError('clerk-native: configureCaches needs an object')
+  const out = {}
+  for (const name of Object.keys(options)) {
+    const allowed = SETTINGS[name]
+    if (!allowed) throw new TypeError(`clerk-native: configureCaches: unknown cache "${name}" (negative, verified, identity)`)
+    const settings = options[name]
+    if (settings == null) continue
+    if (typeof settings !== 'object') throw new TypeError(`clerk-native: configureCaches: ${name} must be an object`)
+    out[name] = {}
+    for (const key of Object.keys(settings)) {
+      if (!allowed.includes(key)) throw new TypeError(`clerk-native: configureCaches: unknown option ${name}.${key}`)
+      const v = settings[key]
+      if (v === undefined) continue
+      if (!Number.isSafeInteger(v) || v < 1) throw new TypeError(`clerk-native: configureCaches: ${name}.${key} must be a positive integer, got ${v}`)
+      out[name][key] = v
+    }
+  }
+  try {
+    binding.configureCachesJson(JSON.stringify(out))
+  } catch (err) {
+    throw new TypeError(`clerk-native: configureCaches: ${err.message}`)
+  }
+}
+
+/** Removes a token from the verified and negative caches; returns how many entries went. */
+function invalidateToken(token) {
+  if (typeof token !== 'string') throw new TypeError('clerk-native: invalidateToken(token) needs a string')
+  return binding.invalidateToken(token)
+}
+
+/** Removes identity entries: `{ orgId }` every user of the org, `{ userId }` that user everywhere, both that one. */
+function invalidateIdentity(target) {
+  if (target == null || typeof target !== 'object') throw new TypeError('clerk-native: invalidateIdentity({ orgId?, userId? }) needs an object')
+  const { orgId, userId } = target
+  for (const [k, v] of [['orgId', orgId], ['userId', userId]]) {
+    if (v != null && typeof v !== 'string') throw new TypeError(`clerk-native: invalidateIdentity: ${k} must be a string`)
+  }
+  return binding.invalidateIdentity(orgId || null, userId || null)
+}
+
+module.exports = { cacheStats, clearCaches, configureCaches, invalidateToken, invalidateIdentity }

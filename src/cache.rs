@@ -1,0 +1,146 @@
+//! `#[napi]` cache controls (API.md §3: fixed names) and the identity cache's lookups.
+
+use std::sync::Arc;
+
+use clerk_native_core::cache::{caches, CacheName, CachesConfig, IdentityKey, Sid};
+use clerk_native_core::jwks::JwksClient;
+use clerk_native_core::token::JwtPayload;
+use napi::{Error, Result, Status};
+use napi_derive::napi;
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(Status::InvalidArg, message.into())
+}
+
+/// `{ jwks, negative, verified, identity }` as JSON text; each `{ size, capacity, ttlMs, hits, misses, inserts,
+/// evictions }`; `jwks` counts scopes (instances) in `size`/`capacity` and adds `keys`, `fetches` and `failures`.
+#[napi]
+pub fn cache_stats_json() -> Result<String> {
+    let ours = caches().stats();
+    let j = JwksClient::global().stats();
+    let value = serde_json::json!({
+        "jwks": {
+            "size": j.scopes,
+            "capacity": j.capacity,
+            "keys": j.keys,
+            "ttlMs": clerk_native_core::token::VerifyOptions::default().jwks_cache_ttl_ms,
+            "hits": j.hits,
+            "misses": j.misses,
+            "inserts": j.inserts,
+            "evictions": j.evictions,
+            "fetches": j.fetches,
+            "failures": j.failures,
+        },
+        "negative": ours.negative,
+        "verified": ours.verified,
+        "identity": ours.identity,
+    });
+    serde_json::to_string(&value).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+}
+
+/// Clears one cache (`'jwks'`, `'negative'`, `'verified'`, `'identity'`) or all of them.
+#[napi]
+pub fn clear_caches(name: Option<String>) -> Result<()> {
+    let which = match name.as_deref() {
+        None => None,
+        Some(n) => Some(CacheName::parse(n).map_err(|e| invalid(e.to_string()))?),
+    };
+    caches().clear(which);
+    if matches!(which, None | Some(CacheName::Jwks)) {
+        JwksClient::global().clear();
+    }
+    Ok(())
+}
+
+/// Applies `{ negative?, verified?, identity? }` given as JSON text (validated as a whole before anything changes).
+#[napi]
+pub fn configure_caches_json(config_json: String) -> Result<()> {
+    let config: CachesConfig =
+        serde_json::from_str(&config_json).map_err(|e| invalid(e.to_string()))?;
+    caches()
+        .configure(&config)
+        .map_err(|e| invalid(e.to_string()))
+}
+
+/// Removes a token from the verified and negative caches (under every scope); returns how many entries went.
+#[napi]
+pub fn invalidate_token(token: String) -> u32 {
+    u32::try_from(caches().invalidate_token(&token)).unwrap_or(u32::MAX)
+}
+
+/// Removes identity entries for an org, a user, or both; returns how many went.
+#[napi]
+pub fn invalidate_identity(org_id: Option<String>, user_id: Option<String>) -> u32 {
+    let n = caches().invalidate_identity(org_id.as_deref(), user_id.as_deref());
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Result of an identity lookup.
+#[napi(object)]
+pub struct NativeIdentityLookup {
+    /// `missing_user_id`, `missing_org_id` or `org_mismatch` when no key could be built (no lookup was made).
+    pub error: Option<String>,
+    /// The error's message.
+    pub message: Option<String>,
+    /// The readable key (`org:<orgId>:user:<userId>`).
+    pub key: Option<String>,
+    /// The cached value as JSON text, on a hit.
+    pub value: Option<String>,
+}
+
+fn identity_key(
+    claims: &JwtPayload,
+    required_org: Option<&str>,
+) -> std::result::Result<IdentityKey, NativeIdentityLookup> {
+    IdentityKey::from_claims(claims, required_org).map_err(|e| NativeIdentityLookup {
+        error: Some(e.code().to_owned()),
+        message: Some(e.to_string()),
+        key: None,
+        value: None,
+    })
+}
+
+fn parse_claims(claims_json: &str) -> Result<JwtPayload> {
+    serde_json::from_str(claims_json)
+        .map_err(|e| invalid(format!("claims must be a JSON object: {e}")))
+}
+
+/// Validates the claims (required org first, then user) and looks the identity up.
+#[napi]
+pub fn identity_get(
+    claims_json: String,
+    required_org: Option<String>,
+) -> Result<NativeIdentityLookup> {
+    let claims = parse_claims(&claims_json)?;
+    let key = match identity_key(&claims, required_org.as_deref()) {
+        Ok(k) => k,
+        Err(e) => return Ok(e),
+    };
+    let value = caches().identity.get(&key).map(|v| v.to_string());
+    Ok(NativeIdentityLookup {
+        error: None,
+        message: None,
+        key: Some(key.as_str().to_owned()),
+        value,
+    })
+}
+
+/// Stores the app's resolved value (JSON text) for the identity of these claims; tokens without `sid` get the
+/// shorter TTL. Returns false when the claims give no valid key (nothing stored).
+#[napi]
+pub fn identity_set(
+    claims_json: String,
+    required_org: Option<String>,
+    value_json: String,
+) -> Result<bool> {
+    let claims = parse_claims(&claims_json)?;
+    let Ok(key) = IdentityKey::from_claims(&claims, required_org.as_deref()) else {
+        return Ok(false);
+    };
+    let value: serde_json::Value = serde_json::from_str(&value_json)
+        .map_err(|e| invalid(format!("value must be JSON: {e}")))?;
+    caches()
+        .identity
+        .insert(key, Arc::new(value), Sid::of(&claims));
+    Ok(true)
+}
