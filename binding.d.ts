@@ -245,3 +245,12 @@ export declare function sessionAuthObject(claimsJson: string): string
 
 /** Clerk's `has()` on verified session claims (JSON text). */
 export declare function sessionHas(claimsJson: string, params: NativeHasParams): boolean
+
+/**
+ * Test hook: panics on purpose so tests can prove a Rust panic becomes a JS error and never kills the process.
+ * Does nothing unless the environment variable `CLERK_NATIVE_TEST_PANIC=1` is set at call time.
+ */
+export declare function testPanic(kind: string): void
+
+/** Async variant of [`__test_panic`]: the panic happens on a tokio worker and must reject the promise. */
+export declare function testPanicAsync(kind: string): Promise<void>

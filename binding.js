@@ -851,3 +851,5 @@ module.exports.matchProxyPath = nativeBinding.matchProxyPath
 module.exports.normalizeProxyPath = nativeBinding.normalizeProxyPath
 module.exports.sessionAuthObject = nativeBinding.sessionAuthObject
 module.exports.sessionHas = nativeBinding.sessionHas
+module.exports.testPanic = nativeBinding.testPanic
+module.exports.testPanicAsync = nativeBinding.testPanicAsync

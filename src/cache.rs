@@ -14,7 +14,7 @@ fn invalid(message: impl Into<String>) -> Error {
 
 /// `{ jwks, negative, verified, identity }` as JSON text; each `{ size, capacity, ttlMs, hits, misses, inserts,
 /// evictions }`; `jwks` counts scopes (instances) in `size`/`capacity` and adds `keys`, `fetches` and `failures`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn cache_stats_json() -> Result<String> {
     let ours = caches().stats();
     let j = JwksClient::global().stats();
@@ -39,7 +39,7 @@ pub fn cache_stats_json() -> Result<String> {
 }
 
 /// Clears one cache (`'jwks'`, `'negative'`, `'verified'`, `'identity'`) or all of them.
-#[napi]
+#[napi(catch_unwind)]
 pub fn clear_caches(name: Option<String>) -> Result<()> {
     let which = match name.as_deref() {
         None => None,
@@ -53,7 +53,7 @@ pub fn clear_caches(name: Option<String>) -> Result<()> {
 }
 
 /// Applies `{ negative?, verified?, identity? }` given as JSON text (validated as a whole before anything changes).
-#[napi]
+#[napi(catch_unwind)]
 pub fn configure_caches_json(config_json: String) -> Result<()> {
     let config: CachesConfig =
         serde_json::from_str(&config_json).map_err(|e| invalid(e.to_string()))?;
@@ -63,13 +63,13 @@ pub fn configure_caches_json(config_json: String) -> Result<()> {
 }
 
 /// Removes a token from the verified and negative caches (under every scope); returns how many entries went.
-#[napi]
+#[napi(catch_unwind)]
 pub fn invalidate_token(token: String) -> u32 {
     u32::try_from(caches().invalidate_token(&token)).unwrap_or(u32::MAX)
 }
 
 /// Removes identity entries for an org, a user, or both; returns how many went.
-#[napi]
+#[napi(catch_unwind)]
 pub fn invalidate_identity(org_id: Option<String>, user_id: Option<String>) -> u32 {
     let n = caches().invalidate_identity(org_id.as_deref(), user_id.as_deref());
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -106,7 +106,7 @@ fn parse_claims(claims_json: &str) -> Result<JwtPayload> {
 }
 
 /// Validates the claims (required org first, then user) and looks the identity up.
-#[napi]
+#[napi(catch_unwind)]
 pub fn identity_get(
     claims_json: String,
     required_org: Option<String>,
@@ -127,7 +127,7 @@ pub fn identity_get(
 
 /// Stores the app's resolved value (JSON text) for the identity of these claims; tokens without `sid` get the
 /// shorter TTL. Returns false when the claims give no valid key (nothing stored).
-#[napi]
+#[napi(catch_unwind)]
 pub fn identity_set(
     claims_json: String,
     required_org: Option<String>,

@@ -55,7 +55,7 @@ pub struct NativeProxy {
 #[napi]
 impl NativeProxy {
     /// Builds a proxy. Never throws for bad values: they become 500 `proxy_configuration_error` responses.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(options: NativeProxyOptions) -> Self {
         let options = ProxyOptions {
             proxy_path: options.proxy_path,
@@ -72,7 +72,7 @@ impl NativeProxy {
     }
 
     /// The normalized proxy path.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn proxy_path(&self) -> String {
         self.config.proxy_path().to_string()
     }
@@ -122,7 +122,7 @@ pub const WRITE_CLOSED: u32 = 2;
 #[napi]
 impl ProxyExchange {
     /// Queues a request-body chunk without waiting: 0 accepted, 1 full (not taken), 2 closed.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn write(&self, chunk: Buffer) -> u32 {
         match self.inner.try_write(Bytes::copy_from_slice(&chunk)) {
             WriteOutcome::Accepted => WRITE_ACCEPTED,
@@ -139,13 +139,13 @@ impl ProxyExchange {
     }
 
     /// Ends the request body.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn end(&self) {
         self.inner.end();
     }
 
     /// Cancels the exchange; the upstream connection is closed.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn cancel(&self) {
         self.inner.cancel();
     }
@@ -170,7 +170,7 @@ impl ProxyExchange {
     /// Copies available body bytes into `buf` without waiting (no allocation; for a caller-owned buffer pool).
     /// Returns the byte count (> 0), 0 when nothing is available yet (await `readable()`), -1 at the end, or a
     /// failure: -2 `proxy_body_idle_timeout`, -3 `proxy_upstream_body_error`, -4 `proxy_cancelled`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn read_into(&self, mut buf: Buffer) -> i64 {
         match self.inner.try_read_into(buf.as_mut()) {
             ReadInto::Data(n) => n as i64,
@@ -202,20 +202,20 @@ impl ProxyExchange {
 }
 
 /// True when `pathname` is the proxy path or below it (SPEC 1.6). `proxyPath` is normalized first.
-#[napi]
+#[napi(catch_unwind)]
 pub fn match_proxy_path(pathname: String, proxy_path: Option<String>) -> bool {
     let p = path::normalize_proxy_path(proxy_path.as_deref());
     path::matches_proxy_path(&pathname, &p)
 }
 
 /// Normalizes a proxy path: trailing slashes stripped; unset, `''` and `'/'` give `/__clerk`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn normalize_proxy_path(proxy_path: Option<String>) -> String {
     path::normalize_proxy_path(proxy_path.as_deref())
 }
 
 /// The Clerk Frontend API URL for a publishable key (SPEC 1.4); an invalid key selects production.
-#[napi]
+#[napi(catch_unwind)]
 pub fn fapi_url_from_publishable_key(publishable_key: String) -> String {
     publishable_key::fapi_url_from_publishable_key(&publishable_key).to_string()
 }

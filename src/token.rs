@@ -116,7 +116,7 @@ pub struct NativeVerifier {
 #[napi]
 impl NativeVerifier {
     /// Builds a verifier. Never throws for missing keys: verification then fails with Clerk's reason.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(options: NativeVerifyOptions) -> Self {
         let verifier = Verifier::new(to_core_options(options))
             .with_verified_cache(&caches().verified, b"verifyToken");
@@ -198,7 +198,7 @@ pub struct NativeAuthenticator {
 #[napi]
 impl NativeAuthenticator {
     /// Builds an authenticator. Throws a TypeError for an unknown `acceptsToken` value.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(mut options: NativeVerifyOptions) -> Result<Self> {
         let accepts = AcceptsToken::parse(&options.accepts_token.take().unwrap_or_default())
             .map_err(|m| Error::new(Status::InvalidArg, m))?;
