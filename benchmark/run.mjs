@@ -2,7 +2,7 @@
 // Side-by-side benchmark: Express + clerk-native vs Express + @clerk/express frontendApiProxy, Express +
 // http-proxy-middleware (keep-alive agent), Express answering directly and the upstream alone.
 //
-//   node benchmark/run.mjs            (or `npm run bench` in the repo root) full run, ≤ ~15 min -> benchmark/RESULTS.md
+//   node benchmark/run.mjs            (or `npm run bench` in the repo root) full run, ≤ ~17 min -> benchmark/RESULTS.md
 //   QUICK=1 node benchmark/run.mjs    smoke run, ~2-3 min -> benchmark/results/RESULTS-quick.md
 // Raw JSON and a log go to benchmark/results/ (git-ignored). Tables are printed at the end.
 //
@@ -10,10 +10,14 @@
 //   STREAM_MB (100), SLOW_RATE (curl --limit-rate, 50M), SLOW_SINK_MBPS (50), BIG_UPLOAD_MB (1024; QUICK 256
 //   unless FULL=1; 0 skips it), SETUPS (comma list of setup ids, see setups.mjs), SKIP (comma list of sections),
 //   NOISE_PCT (25), NOISE_RETRIES (15), MAX_MINUTES (time budget for noise repeats; 15, QUICK 3), BASE_PORT (4300),
-//   CLERK_NATIVE_EXPRESS (path of clerk-native's express.js; default ../express.js).
+//   CLERK_NATIVE_EXPRESS (path of clerk-native's express.js; default ../express.js),
+//   SECTIONS (comma list: run only these sections, e.g. SECTIONS=jwt; the report then goes to
+//   results/RESULTS-<sections>[-quick].md so a partial run never overwrites RESULTS.md; RESULTS_MD overrides),
+//   JWT_* (see sections/jwt.mjs: JWT_MS, JWT_REPS, JWT_TOKENS, JWT_DEPTH, JWT_PIPELINE=0, JWT_JWKS=0, ...).
 //
 // Sections are modules in sections/ exporting { name, estimateS(ctx), run(ctx) -> data, report(ctx, data) -> md }.
-// To add one (e.g. JWT verification), write sections/<name>.mjs with that shape and add it to SECTIONS below.
+// To add one, write sections/<name>.mjs with that shape and add it to SECTIONS below; a section that needs no
+// proxy servers/wrk declares `needsServers: false` (a run of only such sections skips the port and wrk checks).
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,8 +25,9 @@ import { startServer, run, portFree, getJson, fmt } from './lib.mjs';
 import { HERE, ROOT, SETUPS } from './setups.mjs';
 import http from './sections/http.mjs';
 import streams from './sections/streams.mjs';
+import jwt from './sections/jwt.mjs';
 
-const SECTIONS = [http, streams];
+const SECTIONS = [http, streams, jwt];
 
 const env = process.env;
 const QUICK = env.QUICK === '1';
@@ -43,7 +48,14 @@ const cfg = {
   basePort: Number(env.BASE_PORT || 4300),
   setups: env.SETUPS ? env.SETUPS.split(',') : SETUPS.map((s) => s.id),
   skip: (env.SKIP || '').split(',').filter(Boolean),
+  only: env.SECTIONS ? env.SECTIONS.split(',').filter(Boolean) : null,
 };
+for (const n of [...(cfg.only || []), ...cfg.skip]) {
+  if (!SECTIONS.some((s) => s.name === n)) { console.error(`unknown section "${n}" (sections: ${SECTIONS.map((s) => s.name).join(', ')})`); process.exit(1); }
+}
+const active = SECTIONS.filter((s) => (!cfg.only || cfg.only.includes(s.name)) && !cfg.skip.includes(s.name));
+// Sections that drive the proxy setups with wrk/curl (all but those declaring needsServers: false).
+const needsServers = active.some((s) => s.needsServers !== false);
 
 mkdirSync(path.join(HERE, 'results'), { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -72,7 +84,7 @@ const ctx = {
   setups: SETUPS.filter((s) => cfg.setups.includes(s.id)),
   reserveS: 0, // planned time of the sections still to come (set before each section)
   setup: (id) => SETUPS.find((s) => s.id === id),
-  label: (id) => SETUPS.find((s) => s.id === id).label,
+  label: (id) => SETUPS.find((s) => s.id === id)?.label ?? id, // non-setup ids (e.g. 'jwt') label as themselves
   url: (id, p) => (id === 'direct' ? `${UPSTREAM}${p}` : `http://127.0.0.1:${portOf(id)}/__clerk${p}`),
   startUpstream: () => startServer(process.execPath, [path.join(HERE, 'upstream.mjs'), String(UPSTREAM_PORT)], UPSTREAM_PORT),
   upstreamStats: () => getJson(`${UPSTREAM}/__bench/stats`),
@@ -101,7 +113,7 @@ const ctx = {
 log('config', JSON.stringify(cfg));
 for (const s of [...ctx.setups]) {
   const port = portOf(s.id);
-  if (!(await portFree(port))) { console.error(`port ${port} (for ${s.id}) is in use; set BASE_PORT`); process.exit(1); }
+  if (needsServers && !(await portFree(port))) { console.error(`port ${port} (for ${s.id}) is in use; set BASE_PORT`); process.exit(1); }
   if (!s.preflight) continue;
   const p = await s.preflight();
   if (!p.ok) { ctx.drop(s.id, p.reason); continue; }
@@ -111,15 +123,17 @@ for (const s of [...ctx.setups]) {
     banner(`clerk-native is NOT a release build (${p.info.build}): ~5x slower per call. Run \`npm run build\` in the repo root.`);
   }
 }
-const wrkCheck = await run('wrk', ['--version']);
-if (wrkCheck.code === 127 || !/wrk/.test(wrkCheck.stdout + wrkCheck.stderr)) {
-  console.error('wrk is missing: apt-get update && apt-get install -y wrk');
-  process.exit(1);
+if (needsServers) {
+  const wrkCheck = await run('wrk', ['--version']);
+  if (wrkCheck.code === 127 || !/wrk/.test(wrkCheck.stdout + wrkCheck.stderr)) {
+    console.error('wrk is missing: apt-get update && apt-get install -y wrk');
+    process.exit(1);
+  }
+  results.wrkVersion = (wrkCheck.stdout + wrkCheck.stderr).split('\n')[0].split(' Copyright')[0];
 }
-results.wrkVersion = (wrkCheck.stdout + wrkCheck.stderr).split('\n')[0].split(' Copyright')[0];
 
 // ---- run the sections --------------------------------------------------------------------------------
-const active = SECTIONS.filter((s) => !cfg.skip.includes(s.name));
+log(`sections: ${active.map((s) => s.name).join(', ')}`);
 for (let i = 0; i < active.length; i++) {
   const sec = active[i];
   ctx.reserveS = active.slice(i + 1).reduce((a, s) => a + s.estimateS(ctx), 0);
@@ -153,14 +167,17 @@ md += `Generated by \`node benchmark/run.mjs\`${QUICK ? ' with QUICK=1' : ' (`np
 md += warnings();
 md += `## Setup\n\n`;
 md += `- ${cpu.length} vCPU (${cpu[0]?.model}), ${fmt(os.totalmem() / 2 ** 30, 1)} GiB RAM, Linux ${os.release()}. The machine is shared: "other CPU %" is CPU used by processes outside the benchmark during a run (100 = one core); a wrk run with more than ${cfg.noisePct}% is repeated (at most 3 times per run and ${cfg.noiseRetries} in all, and only within a ${cfg.budgetS / 60} min budget; the kept run's "other CPU %" is shown). Ratios within one run are what count.\n`;
-md += `- Node ${process.version}; clerk-native ${rootVersion}${results.clerkNative ? ` (\`${path.relative(ROOT, results.clerkNative.node)}\`, ${results.clerkNative.build} build, ${results.clerkNative.sizeMB} MB, built ${results.clerkNative.mtime})` : ' (not loaded)'}; ${['express', '@clerk/express', '@clerk/backend', 'http-proxy-middleware'].map((p) => `${p} ${version(p)}`).join(', ')}; ${results.wrkVersion}; curl.\n`;
-md += `- Upstream: a Node http server standing in for the Frontend API (\`upstream.mjs\`); every setup serves \`/__clerk/*\` and forwards it to \`/*\` upstream; all on 127.0.0.1, no CPU pinning. clerk-native gets \`fapiUrl\`; @clerk/express gets \`CLERK_FAPI_URL\` (its \`clerkMiddleware\` passes no \`fapiUrl\`); dummy \`pk_test_\`/\`sk_test_\` keys (proxied requests never reach authentication).\n`;
-md += `- Config: ${JSON.stringify({ duration: cfg.duration, conns: cfg.conns, rounds: cfg.rounds, streamTrials: cfg.streamTrials, streamMB: cfg.streamMB, bigUploadMB: cfg.bigUploadMB })}.\n\n`;
-md += body;
+md += `- Node ${process.version}; clerk-native ${rootVersion}${results.clerkNative ? ` (\`${path.relative(ROOT, results.clerkNative.node)}\`, ${results.clerkNative.build} build, ${results.clerkNative.sizeMB} MB, built ${results.clerkNative.mtime})` : ' (not loaded)'}; ${['express', '@clerk/express', '@clerk/backend', 'http-proxy-middleware', 'jose', 'jsonwebtoken'].map((p) => `${p} ${version(p)}`).join(', ')}${results.wrkVersion ? `; ${results.wrkVersion}; curl` : ''}.\n`;
+if (needsServers) md += `- Upstream: a Node http server standing in for the Frontend API (\`upstream.mjs\`); every setup serves \`/__clerk/*\` and forwards it to \`/*\` upstream; all on 127.0.0.1, no CPU pinning. clerk-native gets \`fapiUrl\`; @clerk/express gets \`CLERK_FAPI_URL\` (its \`clerkMiddleware\` passes no \`fapiUrl\`); dummy \`pk_test_\`/\`sk_test_\` keys (proxied requests never reach authentication).\n`;
+if (cfg.only) md += `- Sections run: ${active.map((s) => s.name).join(', ')} (SECTIONS=${env.SECTIONS}).\n`;
+if (needsServers) md += `- Config: ${JSON.stringify({ duration: cfg.duration, conns: cfg.conns, rounds: cfg.rounds, streamTrials: cfg.streamTrials, streamMB: cfg.streamMB, bigUploadMB: cfg.bigUploadMB })}.\n`;
+md += '\n' + body;
 
-const outMd = env.RESULTS_MD || path.join(HERE, QUICK ? 'results/RESULTS-quick.md' : 'RESULTS.md');
+// A SECTIONS= subset never overwrites the full report.
+const subset = cfg.only ? `-${active.map((s) => s.name).join('-')}` : '';
+const outMd = env.RESULTS_MD || path.join(HERE, subset ? `results/RESULTS${subset}${QUICK ? '-quick' : ''}.md` : QUICK ? 'results/RESULTS-quick.md' : 'RESULTS.md');
 writeFileSync(outMd, md);
-const outJson = path.join(HERE, 'results', `results-${stamp}${QUICK ? '-quick' : ''}.json`);
+const outJson = path.join(HERE, 'results', `results-${stamp}${subset}${QUICK ? '-quick' : ''}.json`);
 writeFileSync(outJson, JSON.stringify(results, null, 1));
 
 console.log('\n' + warnings() + body);
@@ -168,4 +185,6 @@ const cn = results.clerkNative;
 if (cn && !cn.build.startsWith('release')) banner(`clerk-native was not a release build (${cn.build}): its numbers are not meaningful`);
 for (const [id, reason] of Object.entries(results.skipped)) log(`skipped ${id}: ${reason.split('\n')[0].slice(0, 300)}`);
 log(`wrote ${path.relative(process.cwd(), outMd)} and ${path.relative(process.cwd(), outJson)} in ${fmt((Date.now() - t0) / 60000, 1)} min`);
-process.exit(0);
+const failed = active.filter((s) => results.sections[s.name]?.failed);
+if (failed.length) banner(`section(s) FAILED: ${failed.map((s) => `${s.name}: ${String(results.sections[s.name].failed).slice(0, 300)}`).join('; ')}`);
+process.exit(failed.length ? 1 : 0);
