@@ -14,12 +14,18 @@ export declare class NativeAuthenticator {
   /** Builds an authenticator. Throws a TypeError for an unknown `acceptsToken` value. */
   constructor(options: NativeVerifyOptions)
   /**
-   * Authenticates without network access on the calling thread; null when a key fetch or a Backend API
-   * call is needed (then call `authenticate`).
+   * Authenticates on the calling thread as far as possible: the result, or a pending step whose `finish()`
+   * does the network part (a key fetch or a Backend API call) without repeating the work done here.
    */
-  authenticateSync(authorization: string | undefined | null, cookie: string | undefined | null, method: string): NativeAuthResult | null
+  authenticateSync(authorization: string | undefined | null, cookie: string | undefined | null, method: string): NativeAuthResult | NativePendingAuth
   /** Authenticates, using the network when needed. */
   authenticate(authorization: string | undefined | null, cookie: string | undefined | null, method: string): Promise<NativeAuthResult>
+}
+
+/** The network part of an authentication started by `authenticateSync`. */
+export declare class NativePendingAuth {
+  /** Completes the authentication (once). */
+  finish(): Promise<NativeAuthResult>
 }
 
 /** A proxy configuration holding the resolved options; requests share the process-wide upstream pool. */
@@ -39,10 +45,16 @@ export declare class NativeProxy {
 export declare class NativeVerifier {
   /** Builds a verifier. Never throws for missing keys: verification then fails with Clerk's reason. */
   constructor(options: NativeVerifyOptions)
-  /** Verifies without network access on the calling thread; null when a JWKS fetch is needed. */
-  verifySync(token: string): NativeVerifyResult | null
-  /** Verifies, fetching keys when needed (single-flight, never cached on failure). */
-  verify(token: string): Promise<NativeVerifyResult>
+  /**
+   * Verifies without network access on the calling thread: the payload as JSON text, a failure object, or
+   * null when a JWKS fetch is needed.
+   */
+  verifySync(token: string): string | NativeVerifyResult | null
+  /**
+   * Verifies, fetching keys when needed (single-flight, never cached on failure): the payload as JSON text or
+   * a failure object.
+   */
+  verify(token: string): Promise<string | NativeVerifyResult>
 }
 
 /** One in-flight proxied request. Dropping it (or `cancel()`) closes the upstream connection. */
@@ -75,7 +87,7 @@ export declare class ProxyExchange {
 
 /**
  * `{ jwks, negative, verified, identity }` as JSON text; each `{ size, capacity, ttlMs, hits, misses, inserts,
- * evictions }`; `jwks` counts scopes (instances) in `size`/`capacity` and adds `keys`, `fetches` and `failures`.
+ * evictions }`; `jwks` counts scopes (instances) in `size`/`capacity` and adds `fetches` and `failures`.
  */
 export declare function cacheStatsJson(): string
 

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeAuthenticator = nativeBinding.NativeAuthenticator
+module.exports.NativePendingAuth = nativeBinding.NativePendingAuth
 module.exports.NativeProxy = nativeBinding.NativeProxy
 module.exports.NativeVerifier = nativeBinding.NativeVerifier
 module.exports.ProxyExchange = nativeBinding.ProxyExchange

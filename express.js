@@ -5,7 +5,7 @@
 const { defaultProxy, normalizeProxyPath } = require('./lib/proxy')
 const { validateProxyOptions } = require('./lib/options')
 const { sendNodeError } = require('./lib/errors')
-const { authenticateRequest } = require('./lib/auth')
+const { authenticateRequest, signedOutAuth } = require('./lib/auth')
 const { nativeVerifyOptions } = require('./lib/token')
 const { resolveIdentity } = require('./lib/identity')
 
@@ -110,10 +110,14 @@ function clerkMiddleware(options = {}) {
       next()
       return
     }
-    authenticateRequest(req, authOptions).then((state) => {
+    authenticateRequest(req, authOptions)
+      .then((state) => {
       const auth = attachAuth(req, state)
       if (!resolveUser || !state.isAuthenticated || state.tokenType !== 'session_token') {
-        if (resolveUser) auth.user = null
+        if (resolveUser) {
+          auth.user = null
+          req.auth.user = null
+        }
         next()
         return
       }
@@ -131,14 +135,21 @@ function clerkMiddleware(options = {}) {
           } else next(err)
         },
       )
-    }, next)
+    })
+      // Anything thrown while attaching or resolving goes to Express's error handling, never unhandled.
+      .catch(next)
   }
 }
 
 /** `req.auth`: a function returning the auth object, which also carries its fields (legacy object access). */
 function attachAuth(req, state) {
   const authObject = state.toAuth()
-  const auth = Object.assign(() => authObject, authObject)
+  const auth = () => authObject
+  // defineProperty, not Object.assign: a function's own `name` and `length` are read-only, and machine auth
+  // objects carry a `name` (Object.assign threw, as an unhandled rejection that took the process down).
+  for (const k of Object.keys(authObject)) {
+    Object.defineProperty(auth, k, { value: authObject[k], writable: true, enumerable: true, configurable: true })
+  }
   auth[AUTH_BRAND] = true
   Object.defineProperty(req, 'auth', { value: auth, writable: true, configurable: true, enumerable: true })
   return authObject
@@ -163,11 +174,8 @@ function getAuth(req, options) {
 }
 
 function signedOutOf(tokenType) {
-  const base =
-    tokenType === 'session_token'
-      ? { userId: null, sessionId: null, sessionClaims: null, orgId: null, orgRole: null, orgSlug: null, orgPermissions: null }
-      : { id: null, subject: null, scopes: null, claims: null, userId: null, orgId: null }
-  return Object.assign(base, { tokenType, isAuthenticated: false, has: () => false, getToken: async () => null })
+  // the same shape as the signed-out objects of authenticateRequest (lib/auth.js)
+  return signedOutAuth(tokenType, 'token-type-mismatch', '')
 }
 
 /**

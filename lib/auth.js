@@ -3,7 +3,7 @@
 // Authorization/Cookie headers and shapes Clerk's RequestState and auth objects.
 
 const binding = require('../binding.js')
-const { nativeVerifyOptions, instanceCache } = require('./token')
+const { nativeVerifyOptions, instanceCache, snapshotOf, matchesSnapshot } = require('./token')
 
 const authenticatorFor = instanceCache((n) => new binding.NativeAuthenticator(n))
 
@@ -26,10 +26,19 @@ function resolveAuthOptions(options) {
   }
 }
 
-function headerOf(headers, name) {
+// `anyCase`: a plain record (not node's lower-cased IncomingMessage headers) may spell the name in any case.
+function headerOf(headers, name, anyCase) {
   if (headers == null) return undefined
   if (typeof headers.get === 'function') return headers.get(name) ?? undefined
-  const v = headers[name]
+  let v = headers[name]
+  if (v === undefined && anyCase) {
+    for (const k of Object.keys(headers)) {
+      if (k.length === name.length && k.toLowerCase() === name) {
+        v = headers[k]
+        break
+      }
+    }
+  }
   if (Array.isArray(v)) return v.join(name === 'cookie' ? '; ' : ', ')
   return v == null ? undefined : String(v)
 }
@@ -89,62 +98,59 @@ function machineAuth(tokenType, machineJson, token) {
   return auth
 }
 
-/** Builds Clerk's RequestState from a native outcome. `toAuth()` and `headers` are computed on first use. */
-function requestState(result, options) {
-  const signedIn = result.signedIn
-  const status = signedIn ? 'signed-in' : 'signed-out'
-  const reason = signedIn ? null : result.reason
-  const message = signedIn ? null : result.message
-  let auth
-  let headers
-  const state = {
-    status,
-    reason,
-    message,
-    isSignedIn: signedIn,
-    isAuthenticated: signedIn,
-    token: signedIn ? result.token : null,
-    tokenType: result.tokenType,
-    publishableKey: options.publishableKey || '',
-    proxyUrl: options.proxyUrl || '',
-    isSatellite: false,
-    domain: options.domain || '',
-    signInUrl: options.signInUrl || '',
-    signUpUrl: options.signUpUrl || '',
-    afterSignInUrl: '',
-    afterSignUpUrl: '',
-    /** The verified session claims as JSON text (session tokens), for the identity cache. */
-    claimsJson() {
-      return signedIn && result.claims != null ? result.claims : null
-    },
-    toAuth() {
+/**
+ * Clerk's RequestState from a native outcome. `toAuth()` (an own function, safe to destructure) and `headers`
+ * (`x-clerk-auth-status`, `-reason`, `-message`) are computed on first use.
+ */
+class RequestState {
+  constructor(result, options) {
+    const signedIn = result.signedIn
+    this.status = signedIn ? 'signed-in' : 'signed-out'
+    this.reason = signedIn ? null : result.reason
+    this.message = signedIn ? null : result.message
+    this.isSignedIn = signedIn
+    this.isAuthenticated = signedIn
+    this.token = signedIn ? result.token : null
+    this.tokenType = result.tokenType
+    this.publishableKey = options.publishableKey || ''
+    this.proxyUrl = options.proxyUrl || ''
+    this.isSatellite = false
+    this.domain = options.domain || ''
+    this.signInUrl = options.signInUrl || ''
+    this.signUpUrl = options.signUpUrl || ''
+    this.afterSignInUrl = ''
+    this.afterSignUpUrl = ''
+    let auth
+    this.toAuth = () => {
       if (auth === undefined) {
-        if (!signedIn) auth = signedOutAuth(result.tokenType, reason, message)
+        if (!signedIn) auth = signedOutAuth(result.tokenType, this.reason, this.message)
         else if (result.claims != null) auth = signedInSessionAuth(result.claims, result.token)
         else auth = machineAuth(result.tokenType, result.machineData || '{}', result.token)
       }
       return auth
-    },
+    }
+    /** The verified session claims as JSON text (session tokens), for the identity cache. */
+    this.claimsJson = () => (signedIn && result.claims != null ? result.claims : null)
   }
-  Object.defineProperty(state, 'headers', {
-    enumerable: true,
-    get() {
-      if (headers === undefined) {
-        headers = new Headers()
-        headers.set('x-clerk-auth-status', status)
-        if (reason) headers.set('x-clerk-auth-reason', reason)
-        if (message) {
-          try {
-            headers.set('x-clerk-auth-message', message)
-          } catch {
-            // a message that is not a valid header value is left out, as Clerk does
-          }
-        }
+
+  get headers() {
+    const headers = new Headers()
+    headers.set('x-clerk-auth-status', this.status)
+    if (this.reason) headers.set('x-clerk-auth-reason', this.reason)
+    if (this.message) {
+      try {
+        headers.set('x-clerk-auth-message', this.message)
+      } catch {
+        // a message that is not a valid header value is left out, as Clerk does
       }
-      return headers
-    },
-  })
-  return state
+    }
+    Object.defineProperty(this, 'headers', { value: headers, enumerable: true })
+    return headers
+  }
+}
+
+function requestState(result, options) {
+  return new RequestState(result, options)
 }
 
 /**
@@ -154,18 +160,18 @@ function requestState(result, options) {
  * @param {Request | { url?: string, method?: string, headers: object }} request
  * @param {import('../index').AuthenticateRequestOptions} [options]
  */
-// Options objects are resolved (environment fallbacks, validation, native instance) once, on first use: apps
-// and the middlewares pass the same object on every request. Pass a new object to change options.
+// Options objects are resolved (environment fallbacks, validation, native instance) on first use and reused
+// while their fields stay the same (checked on every call); environment variables are read at that first use.
 const resolvedByOptions = new WeakMap()
 
 function prepared(options) {
   const cacheable = options != null && typeof options === 'object'
   if (cacheable) {
     const hit = resolvedByOptions.get(options)
-    if (hit !== undefined) return hit
+    if (hit !== undefined && matchesSnapshot(hit.snapshot, options)) return hit
   }
   const resolved = resolveAuthOptions(options)
-  const entry = { resolved, authenticator: authenticatorFor(nativeVerifyOptions(resolved)) }
+  const entry = { resolved, authenticator: authenticatorFor(nativeVerifyOptions(resolved)), snapshot: cacheable ? snapshotOf(options) : null }
   if (cacheable) resolvedByOptions.set(options, entry)
   return entry
 }
@@ -174,12 +180,14 @@ async function authenticateRequest(request, options) {
   if (request == null || typeof request !== 'object') throw new TypeError('clerk-native: authenticateRequest needs a request')
   const { resolved, authenticator } = prepared(options)
   const headers = request.headers
-  const authorization = headerOf(headers, 'authorization') ?? null
-  const cookie = headerOf(headers, 'cookie') ?? null
+  const anyCase = !Array.isArray(request.rawHeaders)
+  const authorization = headerOf(headers, 'authorization', anyCase) ?? null
+  const cookie = headerOf(headers, 'cookie', anyCase) ?? null
   const method = typeof request.method === 'string' ? request.method : 'GET'
   const now = authenticator.authenticateSync(authorization, cookie, method)
-  const result = now != null ? now : await authenticator.authenticate(authorization, cookie, method)
+  // A pending step (key fetch or Backend API call) continues where the synchronous part stopped.
+  const result = typeof now.finish === 'function' ? await now.finish() : now
   return requestState(result, resolved)
 }
 
-module.exports = { authenticateRequest, resolveAuthOptions }
+module.exports = { authenticateRequest, resolveAuthOptions, signedOutAuth }

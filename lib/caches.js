@@ -2,6 +2,7 @@
 // Cache controls (API.md §3, fixed names). The caches live in Rust; these calls only read or steer them.
 
 const binding = require('../binding.js')
+const { identityInvalidated } = require('./identity')
 
 const CACHE_NAMES = new Set(['jwks', 'negative', 'verified', 'identity'])
 const SETTINGS = { negative: ['capacity', 'ttlMs'], verified: ['capacity', 'ttlMs'], identity: ['capacity', 'ttlMs', 'sidlessTtlMs'] }
@@ -17,6 +18,7 @@ function clearCaches(name) {
     throw new TypeError(`clerk-native: clearCaches(name): name must be one of ${[...CACHE_NAMES].join(', ')}`)
   }
   binding.clearCaches(name ?? null)
+  if (name === undefined || name === 'identity') identityInvalidated()
 }
 
 /**
@@ -61,7 +63,9 @@ function invalidateIdentity(target) {
   for (const [k, v] of [['orgId', orgId], ['userId', userId]]) {
     if (v != null && typeof v !== 'string') throw new TypeError(`clerk-native: invalidateIdentity: ${k} must be a string`)
   }
-  return binding.invalidateIdentity(orgId || null, userId || null)
+  const removed = binding.invalidateIdentity(orgId || null, userId || null)
+  if (orgId || userId) identityInvalidated()
+  return removed
 }
 
 module.exports = { cacheStats, clearCaches, configureCaches, invalidateToken, invalidateIdentity }

@@ -6,14 +6,26 @@
 const binding = require('../binding.js')
 
 const inFlight = new Map()
+// Bumped by invalidateIdentity / clearCaches: a resolveUser call that started before an invalidation does not
+// store its (possibly stale) value, and later requests do not join it.
+let generation = 0
 
-/** An identity failure: `code` is `org_mismatch`, `missing_org_id` or `missing_user_id`; `status` 403 or 401. */
+/** Called when identity entries are invalidated or cleared. */
+function identityInvalidated() {
+  generation++
+  inFlight.clear()
+}
+
+/**
+ * An identity failure: `code` is `org_mismatch`, `missing_org_id` (403), `missing_user_id` or
+ * `ambiguous_user_id` (`user_id` and `sub` name different users; 401).
+ */
 class IdentityError extends Error {
   constructor(code, message) {
     super(message)
     this.name = 'IdentityError'
     this.code = code
-    this.status = code === 'missing_user_id' ? 401 : 403
+    this.status = code === 'missing_user_id' || code === 'ambiguous_user_id' ? 401 : 403
   }
 }
 
@@ -34,18 +46,31 @@ async function resolveIdentity(state, resolveUser, organizationId) {
   const key = lookup.key
   let pending = inFlight.get(key)
   if (pending === undefined) {
-    pending = (async () => {
-      try {
-        const user = await resolveUser(state.toAuth())
-        if (user !== undefined && user !== null) binding.identitySet(claimsJson, org, JSON.stringify(user))
-        return user ?? null
-      } finally {
-        inFlight.delete(key)
-      }
-    })()
+    const started = generation
+    // resolveUser runs in a later microtask, so a synchronous throw cannot settle (and unregister) the promise
+    // before it is registered below.
+    pending = Promise.resolve()
+      .then(() => resolveUser(state.toAuth()))
+      .then((user) => {
+        if (user === undefined || user === null) return null
+        // Cached values are JSON: hand out the same JSON copy on this first request as on later cache hits, so
+        // the app sees one shape. A value JSON cannot hold is returned as it is and not cached.
+        let json
+        try {
+          json = JSON.stringify(user)
+        } catch {
+          return user
+        }
+        if (json === undefined) return user
+        if (started === generation) binding.identitySet(claimsJson, org, json)
+        return JSON.parse(json)
+      })
+      .finally(() => {
+        if (inFlight.get(key) === pending) inFlight.delete(key)
+      })
     inFlight.set(key, pending)
   }
   return pending
 }
 
-module.exports = { resolveIdentity, IdentityError }
+module.exports = { resolveIdentity, IdentityError, identityInvalidated }

@@ -14,6 +14,16 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304])
 const MAX_DEFAULT_INSTANCES = 32
 const CANCELLED_MESSAGE = 'Failed to proxy request to Clerk FAPI: the request was cancelled'
 
+/**
+ * Cancels an exchange from a context where a throw would be uncaught (event listeners, stream callbacks): a
+ * Rust panic surfaces as a thrown JS Error and must not take the process down.
+ */
+function safeCancel(exchange) {
+  try {
+    exchange.cancel()
+  } catch {}
+}
+
 /** Streams request-body chunks from an async iterable into the exchange, honouring its backpressure. */
 async function pumpUpload(source, exchange) {
   try {
@@ -27,7 +37,7 @@ async function pumpUpload(source, exchange) {
     exchange.end()
   } catch {
     // The client's body failed (aborted upload): never send a truncated body as if it were complete.
-    exchange.cancel()
+    safeCancel(exchange)
   }
 }
 
@@ -79,7 +89,7 @@ function bodyIterable(head, exchange) {
           yield chunk
         }
       } finally {
-        if (!ended) exchange.cancel()
+        if (!ended) safeCancel(exchange)
       }
     },
   }
@@ -139,9 +149,9 @@ class FrontendApiProxy {
     const signal = request.signal
     let detach = noop
     if (signal) {
-      if (signal.aborted) exchange.cancel()
+      if (signal.aborted) safeCancel(exchange)
       else {
-        const onAbort = () => exchange.cancel()
+        const onAbort = () => safeCancel(exchange)
         signal.addEventListener('abort', onAbort, { once: true })
         // A Request built with `signal` follows it through a WeakRef to the Request's own controller: keep the
         // Request reachable until the exchange ends, or a GC would silently stop cancellation.
@@ -153,7 +163,14 @@ class FrontendApiProxy {
         detach.request = () => keepAlive
       }
     }
-    const head = await exchange.response()
+    let head
+    try {
+      head = await exchange.response()
+    } catch (err) {
+      detach()
+      safeCancel(exchange)
+      return errorResponse(502, 'proxy_request_failed', `Failed to proxy request to Clerk FAPI: ${(err && err.message) || err}`)
+    }
     return toWebResponse(head, exchange, detach)
   }
 
@@ -178,8 +195,8 @@ class FrontendApiProxy {
     const exchange = this._native.start(String(method), url, flattenHeaders(headers), remoteAddress || null, inline, streaming)
     if (streaming) pumpUpload(typeof body.getReader === 'function' ? iterateWebStream(body) : body, exchange)
     if (signal) {
-      if (signal.aborted) exchange.cancel()
-      else signal.addEventListener('abort', () => exchange.cancel(), { once: true })
+      if (signal.aborted) safeCancel(exchange)
+      else signal.addEventListener('abort', () => safeCancel(exchange), { once: true })
     }
     const head = await exchange.response()
     const pairs = []
@@ -235,15 +252,31 @@ class FrontendApiProxy {
 
   _startNode(req, res, url, inline, streaming) {
     if (res.destroyed) return
-    const exchange = this._native.start(req.method, url, req.rawHeaders, req.socket.remoteAddress || null, inline, streaming)
+    let exchange
+    try {
+      exchange = this._native.start(req.method, url, req.rawHeaders, req.socket.remoteAddress || null, inline, streaming)
+    } catch (err) {
+      // Also reached from a request 'end' listener (small bodies), where a throw would be uncaught.
+      sendNodeError(res, 500, 'proxy_configuration_error', String((err && err.message) || err))
+      return
+    }
     res.on('close', () => {
-      if (!res.writableFinished) exchange.cancel()
+      if (!res.writableFinished) safeCancel(exchange)
     })
     if (streaming) uploadFromNode(req, exchange)
-    exchange.response().then(
-      (head) => writeNodeHead(head, exchange, res),
-      () => sendNodeError(res, 502, 'proxy_request_failed', 'Failed to proxy request to Clerk FAPI'),
-    )
+    let pending
+    try {
+      pending = exchange.response()
+    } catch {
+      failNode(exchange, res)
+      return
+    }
+    pending
+      .then(
+        (head) => writeNodeHead(head, exchange, res),
+        () => sendNodeError(res, 502, 'proxy_request_failed', 'Failed to proxy request to Clerk FAPI'),
+      )
+      .catch(() => failNode(exchange, res))
   }
 }
 
@@ -263,22 +296,42 @@ function collectSmallBody(req, done) {
 
 function noop() {}
 
+/** A native call failed mid-exchange (a Rust panic is a thrown JS Error): 502 JSON if nothing was sent, else cut. */
+function failNode(exchange, res) {
+  safeCancel(exchange)
+  sendNodeError(res, 502, 'proxy_request_failed', 'Failed to proxy request to Clerk FAPI')
+}
+
 function uploadFromNode(req, exchange) {
   const stop = () => {
     req.removeListener('data', onData)
     req.resume() // discard what is left
   }
+  const fail = () => {
+    stop()
+    safeCancel(exchange)
+  }
   const onData = (chunk) => {
-    const r = exchange.write(chunk)
-    if (r === WRITE_FULL) {
-      req.pause()
-      exchange.writeAsync(chunk).then((ok) => (ok ? req.resume() : stop()), stop)
-    } else if (r === WRITE_CLOSED) stop()
+    try {
+      const r = exchange.write(chunk)
+      if (r === WRITE_FULL) {
+        req.pause()
+        exchange.writeAsync(chunk).then((ok) => (ok ? req.resume() : stop()), fail)
+      } else if (r === WRITE_CLOSED) stop()
+    } catch {
+      fail()
+    }
   }
   req.on('data', onData)
-  req.once('end', () => exchange.end())
-  req.once('error', () => exchange.cancel())
-  req.once('aborted', () => exchange.cancel())
+  req.once('end', () => {
+    try {
+      exchange.end()
+    } catch {
+      safeCancel(exchange)
+    }
+  })
+  req.once('error', () => safeCancel(exchange))
+  req.once('aborted', () => safeCancel(exchange))
 }
 
 /**
@@ -320,7 +373,7 @@ function writeNodeHead(head, exchange, res) {
     return
   }
   if (head.body) res.write(head.body)
-  pumpDownload(exchange, res)
+  pumpDownload(exchange, res).catch(() => failNode(exchange, res))
 }
 
 // Download buffers for the Node path: Rust copies body bytes into these (no allocation per chunk), and a
@@ -419,7 +472,7 @@ function toWebResponse(head, exchange, detach) {
         },
         cancel() {
           detach()
-          exchange.cancel()
+          safeCancel(exchange)
         },
       },
       { highWaterMark: 0 },

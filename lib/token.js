@@ -102,8 +102,40 @@ function instanceCache(create) {
 const verifierFor = instanceCache((n) => new binding.NativeVerifier(n))
 
 function settle(result) {
-  if (result.payload !== undefined && result.payload !== null) return JSON.parse(result.payload)
+  if (typeof result === 'string') return JSON.parse(result)
   throw new TokenVerificationError(result)
+}
+
+// An options object is resolved once and reused while its fields stay the same (see matchesSnapshot).
+const verifierByOptions = new WeakMap()
+
+/**
+ * A flat snapshot of an options object's own fields (arrays copied), and whether the object still matches it:
+ * a memo keyed by the object must notice a field changed in place (an added `authorizedParties`, a pushed
+ * audience), or it would keep verifying with the old rules. A handful of comparisons per call.
+ */
+function snapshotOf(o) {
+  const snap = []
+  for (const k in o) {
+    const v = o[k]
+    snap.push(k, Array.isArray(v) ? v.slice() : v)
+  }
+  return snap
+}
+
+function matchesSnapshot(snap, o) {
+  let n = 0
+  for (const k in o) {
+    if (snap[n] !== k) return false
+    const v = o[k]
+    const w = snap[n + 1]
+    if (Array.isArray(v)) {
+      if (!Array.isArray(w) || w.length !== v.length) return false
+      for (let i = 0; i < v.length; i++) if (v[i] !== w[i]) return false
+    } else if (v !== w) return false
+    n += 2
+  }
+  return n === snap.length
 }
 
 /**
@@ -112,14 +144,14 @@ function settle(result) {
  * @param {string} token
  * @param {import('../index').VerifyTokenOptions} options
  */
-// As in authenticateRequest: an options object is resolved once, on first use.
-const verifierByOptions = new WeakMap()
-
 async function verifyToken(token, options) {
-  let verifier = options != null && typeof options === 'object' ? verifierByOptions.get(options) : undefined
-  if (verifier === undefined) {
+  const memoizable = options != null && typeof options === 'object'
+  const memo = memoizable ? verifierByOptions.get(options) : undefined
+  let verifier
+  if (memo !== undefined && matchesSnapshot(memo.snapshot, options)) verifier = memo.verifier
+  else {
     verifier = verifierFor(nativeVerifyOptions(options))
-    verifierByOptions.set(options, verifier)
+    if (memoizable) verifierByOptions.set(options, { verifier, snapshot: snapshotOf(options) })
   }
   if (typeof token !== 'string') {
     throw new TokenVerificationError({
@@ -131,4 +163,4 @@ async function verifyToken(token, options) {
   return settle(now !== null && now !== undefined ? now : await verifier.verify(token))
 }
 
-module.exports = { verifyToken, TokenVerificationError, nativeVerifyOptions, instanceCache }
+module.exports = { verifyToken, TokenVerificationError, nativeVerifyOptions, instanceCache, snapshotOf, matchesSnapshot }

@@ -13,7 +13,7 @@ fn invalid(message: impl Into<String>) -> Error {
 }
 
 /// `{ jwks, negative, verified, identity }` as JSON text; each `{ size, capacity, ttlMs, hits, misses, inserts,
-/// evictions }`; `jwks` counts scopes (instances) in `size`/`capacity` and adds `keys`, `fetches` and `failures`.
+/// evictions }`; `jwks` counts scopes (instances) in `size`/`capacity` and adds `fetches` and `failures`.
 #[napi(catch_unwind)]
 pub fn cache_stats_json() -> Result<String> {
     let ours = caches().stats();
@@ -22,7 +22,6 @@ pub fn cache_stats_json() -> Result<String> {
         "jwks": {
             "size": j.scopes,
             "capacity": j.capacity,
-            "keys": j.keys,
             "ttlMs": clerk_native_core::token::VerifyOptions::default().jwks_cache_ttl_ms,
             "hits": j.hits,
             "misses": j.misses,

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use clerk_native_core::auth::{AcceptsToken, AuthInput, AuthOutcome, Authenticator};
+use clerk_native_core::auth::{AcceptsToken, AuthInput, AuthOutcome, Authenticator, Pending};
 use clerk_native_core::cache::caches;
 use clerk_native_core::token::{
     AuthObject, HasParams, JwtPayload, Reverification, TokenVerificationError, Verifier,
@@ -90,6 +90,15 @@ pub struct NativeVerifyResult {
     pub action: Option<String>,
 }
 
+fn verify_either(
+    r: std::result::Result<Arc<str>, TokenVerificationError>,
+) -> Either<String, NativeVerifyResult> {
+    match r {
+        Ok(payload) => Either::A(payload.to_string()),
+        Err(e) => Either::B(verify_result(Err(e))),
+    }
+}
+
 fn verify_result(r: std::result::Result<Arc<str>, TokenVerificationError>) -> NativeVerifyResult {
     match r {
         Ok(payload) => NativeVerifyResult {
@@ -125,16 +134,18 @@ impl NativeVerifier {
         }
     }
 
-    /// Verifies without network access on the calling thread; null when a JWKS fetch is needed.
+    /// Verifies without network access on the calling thread: the payload as JSON text, a failure object, or
+    /// null when a JWKS fetch is needed.
     #[napi(catch_unwind)]
-    pub fn verify_sync(&self, token: String) -> Option<NativeVerifyResult> {
-        self.inner.verify_cached_json(&token).map(verify_result)
+    pub fn verify_sync(&self, token: String) -> Option<Either<String, NativeVerifyResult>> {
+        self.inner.verify_cached_json(&token).map(verify_either)
     }
 
-    /// Verifies, fetching keys when needed (single-flight, never cached on failure).
+    /// Verifies, fetching keys when needed (single-flight, never cached on failure): the payload as JSON text or
+    /// a failure object.
     #[napi]
-    pub async fn verify(&self, token: String) -> NativeVerifyResult {
-        verify_result(self.inner.verify_json(&token).await)
+    pub async fn verify(&self, token: String) -> Either<String, NativeVerifyResult> {
+        verify_either(self.inner.verify_json(&token).await)
     }
 }
 
@@ -211,21 +222,27 @@ impl NativeAuthenticator {
         })
     }
 
-    /// Authenticates without network access on the calling thread; null when a key fetch or a Backend API
-    /// call is needed (then call `authenticate`).
+    /// Authenticates on the calling thread as far as possible: the result, or a pending step whose `finish()`
+    /// does the network part (a key fetch or a Backend API call) without repeating the work done here.
     #[napi(catch_unwind)]
     pub fn authenticate_sync(
         &self,
         authorization: Option<String>,
         cookie: Option<String>,
         method: String,
-    ) -> Option<NativeAuthResult> {
+    ) -> Either<NativeAuthResult, NativePendingAuth> {
         let input = AuthInput {
             authorization: authorization.as_deref(),
             cookie: cookie.as_deref(),
             method: &method,
         };
-        self.inner.start(&input).ok().map(auth_result)
+        match self.inner.start(&input) {
+            Ok(outcome) => Either::A(auth_result(outcome)),
+            Err(pending) => Either::B(NativePendingAuth {
+                inner: Arc::clone(&self.inner),
+                pending: std::sync::Mutex::new(Some(pending)),
+            }),
+        }
     }
 
     /// Authenticates, using the network when needed.
@@ -242,6 +259,29 @@ impl NativeAuthenticator {
             method: &method,
         };
         auth_result(self.inner.authenticate(&input).await)
+    }
+}
+
+/// The network part of an authentication started by `authenticateSync`.
+#[napi]
+pub struct NativePendingAuth {
+    inner: Arc<Authenticator>,
+    pending: std::sync::Mutex<Option<Pending>>,
+}
+
+#[napi]
+impl NativePendingAuth {
+    /// Completes the authentication (once).
+    #[napi]
+    pub async fn finish(&self) -> Result<NativeAuthResult> {
+        let pending = self.pending.lock().ok().and_then(|mut g| g.take());
+        match pending {
+            Some(p) => Ok(auth_result(self.inner.finish(p).await)),
+            None => Err(Error::new(
+                Status::GenericFailure,
+                "this authentication was already finished",
+            )),
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use super::accepts::AcceptsToken;
 use super::extract::{cookie_value, token_from_authorization, CLIENT_UAT_COOKIE, SESSION_COOKIE};
 use crate::cache::negative::{cached_rejection, NegativeCache};
 use crate::cache::token_key::Scope;
-use crate::token::jwt::{decode, is_jwt_format};
+use crate::token::jwt::{decode, is_jwt_format, Jwt};
 use crate::token::machine::{
     is_m2m_jwt, is_machine_token_by_prefix, is_oauth_jwt, machine_token_type,
     session_category_allowed,
@@ -202,9 +202,7 @@ impl Authenticator {
                 session_outcome(result, token, carrier, is_get)
             }
             Pending::Machine { token, token_type } => {
-                if self.negative_hit(&token) {
-                    return machine_rejected(token_type, cached_rejection());
-                }
+                // `start` already consulted the negative cache before handing this step out.
                 let result = verify_machine_token(&self.verifier, &token).await;
                 if let (Err(e), Some((cache, scope))) = (&result, &self.negative) {
                     cache.remember_failure(scope, &token, e);
@@ -282,7 +280,7 @@ impl Authenticator {
                 "",
             ));
         }
-        self.verify_session(token, Carrier::Header, is_get)
+        self.verify_session(token, jwt, Carrier::Header, is_get)
     }
 
     fn start_cookie(&self, cookie: &str, is_get: bool) -> Result<AuthOutcome, Pending> {
@@ -326,16 +324,22 @@ impl Authenticator {
         if is_m2m_jwt(&jwt) || is_oauth_jwt(&jwt) || !session_category_allowed(&jwt) {
             return signed_out(SignedOutReason::TOKEN_TYPE_MISMATCH);
         }
-        self.verify_session(token, Carrier::Cookie, is_get)
+        self.verify_session(token, Some(jwt), Carrier::Cookie, is_get)
     }
 
+    /// The verification after the cache lookup (done by the caller): reuses the caller's decode.
     fn verify_session(
         &self,
         token: &str,
+        jwt: Option<Jwt<'_>>,
         carrier: Carrier,
         is_get: bool,
     ) -> Result<AuthOutcome, Pending> {
-        match self.verifier.verify_cached_json(token) {
+        let result = match jwt {
+            Some(jwt) => self.verifier.verify_decoded_json(token, jwt),
+            None => self.verifier.verify_cached_json(token),
+        };
+        match result {
             Some(result) => Ok(session_outcome(result, token.to_owned(), carrier, is_get)),
             None => Err(Pending::Session {
                 token: token.to_owned(),

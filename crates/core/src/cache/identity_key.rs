@@ -31,6 +31,11 @@ pub enum IdentityError {
     /// The token's organization is not the required one.
     #[error("organization id does not match")]
     OrgMismatch,
+    /// `user_id` and `sub` are both present and name different users: the key (from `user_id`) and the
+    /// session's user (`sub`, what the app resolves) would disagree, so one user's record could be cached
+    /// under another's key.
+    #[error("user_id and sub claims name different users")]
+    AmbiguousUserId,
 }
 
 impl IdentityError {
@@ -40,6 +45,7 @@ impl IdentityError {
             Self::MissingUserId => "missing_user_id",
             Self::MissingOrgId => "missing_org_id",
             Self::OrgMismatch => "org_mismatch",
+            Self::AmbiguousUserId => "ambiguous_user_id",
         }
     }
 }
@@ -140,6 +146,11 @@ impl IdentityKey {
             }
         }
         let user = claims_user_id(claims).ok_or(IdentityError::MissingUserId)?;
+        if let Some(sub) = non_empty_str(claims.get("sub")) {
+            if sub != user {
+                return Err(IdentityError::AmbiguousUserId);
+            }
+        }
         Self::new(org, user)
     }
 
@@ -201,8 +212,22 @@ mod tests {
     }
 
     #[test]
+    fn user_id_that_disagrees_with_sub_is_refused() {
+        // The key would come from user_id while the app resolves the session's user (sub): refuse, never
+        // cache one user's record under another's key.
+        let c = claims(json!({"user_id": "user_B", "sub": "user_A"}));
+        assert_eq!(
+            IdentityKey::from_claims(&c, None),
+            Err(IdentityError::AmbiguousUserId)
+        );
+        let same = claims(json!({"user_id": "user_A", "sub": "user_A"}));
+        assert!(IdentityKey::from_claims(&same, None).is_ok());
+    }
+
+    #[test]
     fn precedence_of_claims() {
-        let c = claims(json!({"user_id": "u1", "sub": "u2", "org_id": "o1", "o": {"id": "o2"}}));
+        // user_id (when it agrees with sub, or sub is absent) and org_id come first.
+        let c = claims(json!({"user_id": "u1", "org_id": "o1", "o": {"id": "o2"}}));
         assert_eq!(
             IdentityKey::from_claims(&c, None).expect("key").as_str(),
             "org:o1:user:u1"

@@ -424,6 +424,10 @@ impl Exchange {
                         return ReadInto::Failed(e);
                     }
                     Some(Err(mpsc::error::TryRecvError::Disconnected)) if filled == 0 => {
+                        // A failure already taken from the channel comes first (the task cancels on exit).
+                        if let Some(e) = self.pending_error.lock().ok().and_then(|mut g| g.take()) {
+                            return ReadInto::Failed(e);
+                        }
                         if self.cancel.is_cancelled() {
                             return ReadInto::Failed(BodyError::Cancelled);
                         }
@@ -533,6 +537,9 @@ impl Task {
             chunk_tx,
             cancel,
         } = self;
+        // Every exit but a clean end of the body (including a panic) cancels the exchange, so that a reader
+        // never takes the closed channel for a complete body.
+        let end_guard = cancel.clone().drop_guard();
         let PreparedRequest {
             method,
             target,
@@ -685,7 +692,11 @@ impl Task {
             body: initial,
             done,
         };
-        if head_tx.send(head).is_err() || done {
+        if head_tx.send(head).is_err() {
+            return;
+        }
+        if done {
+            end_guard.disarm();
             return;
         }
 
@@ -697,7 +708,10 @@ impl Task {
             };
             let item = match next {
                 None => Err(BodyError::Idle),
-                Some(Ok(None)) => return,
+                Some(Ok(None)) => {
+                    end_guard.disarm();
+                    return;
+                }
                 Some(Ok(Some(chunk))) => Ok(chunk),
                 Some(Err(e)) => Err(BodyError::Upstream(describe(&e.without_url()))),
             };
@@ -709,7 +723,19 @@ impl Task {
             };
             match sent {
                 Some(Ok(())) if !is_err => {}
-                // Receiver gone, idle while the caller did not read, or an error delivered: stop.
+                // The caller read nothing for `idleTimeoutMs` while the body had more: close the upstream now
+                // and report the failure when the caller reads again (a clean end would pass a truncated body
+                // off as complete).
+                None if !is_err => {
+                    drop(response);
+                    tokio::select! {
+                        biased;
+                        _ = cancel.cancelled() => {}
+                        _ = chunk_tx.send(Err(BodyError::Idle)) => {}
+                    }
+                    return;
+                }
+                // Receiver gone, or an error delivered: stop.
                 _ => return,
             }
         }

@@ -227,6 +227,19 @@ impl Verifier {
         Some(result.map(|payload| self.payload_json(token, &payload)))
     }
 
+    /// Verifies a token its caller already decoded (and looked up in the cache) without the network, storing
+    /// the result in the verified-token cache. `None` = a key fetch is needed.
+    pub fn verify_decoded_json(
+        &self,
+        token: &str,
+        jwt: Jwt<'_>,
+    ) -> Option<Result<Arc<str>, TokenVerificationError>> {
+        match self.prepare_decoded(jwt) {
+            Prepared::Done(r) => Some(r.map(|payload| self.payload_json(token, &payload))),
+            Prepared::NeedsFetch(..) => None,
+        }
+    }
+
     /// As [`Verifier::verify`], with the verified-token cache and the payload as JSON text.
     pub async fn verify_json(&self, token: &str) -> Result<Arc<str>, TokenVerificationError> {
         if let Some(entry) = self.cached_entry(token) {
@@ -309,10 +322,13 @@ impl Verifier {
     }
 
     pub(crate) fn prepare<'t>(&self, token: &'t str) -> Prepared<'t> {
-        let jwt = match jwt::decode(token) {
-            Ok(j) => j,
-            Err(e) => return Prepared::Done(Err(e)),
-        };
+        match jwt::decode(token) {
+            Ok(jwt) => self.prepare_decoded(jwt),
+            Err(e) => Prepared::Done(Err(e)),
+        }
+    }
+
+    fn prepare_decoded<'t>(&self, jwt: Jwt<'t>) -> Prepared<'t> {
         if jwt.cat() == Some(category::M2M) {
             return Prepared::Done(Err(invalid_session_category()));
         }
