@@ -20,6 +20,18 @@ export interface ClerkMiddlewareOptions extends Omit<FrontendApiProxyOptions, 'p
    * body, every Set-Cookie kept). Mount `clerkMiddleware` before body parsers.
    */
   frontendApiProxy?: FrontendApiProxyConfig
+  /**
+   * Resolves the app's user for a signed-in session (e.g. a database lookup), cached in the identity cache under
+   * `org:<orgId>:user:<userId>` (built from validated claims; the session id is never part of it). Exposed as
+   * `req.auth.user` (`null` when signed out, for machine tokens, or when it returned nothing; `null`/`undefined`
+   * results are not cached). Cached values are JSON copies. Concurrent misses for one identity share one call.
+   */
+  resolveUser?: (auth: AuthObject) => unknown | Promise<unknown>
+  /**
+   * Requires this organization before any identity lookup: a token of another org gets 403
+   * `{"errors":[{"code":"org_mismatch"}]}`, one without an org 403 `missing_org_id`.
+   */
+  organizationId?: string
 }
 
 /**
@@ -47,6 +59,6 @@ export declare function requireAuth(options?: { signInUrl?: string; acceptsToken
 declare module 'http' {
   interface IncomingMessage {
     /** Set by `clerkMiddleware()`: call it (or read its fields) for the auth object. */
-    auth?: (() => AuthObject) & AuthObject
+    auth?: (() => AuthObject & { user?: unknown }) & AuthObject & { user?: unknown }
   }
 }

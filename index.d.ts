@@ -286,3 +286,59 @@ export declare function authenticateRequest(
   request: Request | { method?: string; url?: string; headers: Headers | Record<string, string | string[] | undefined> },
   options?: AuthenticateRequestOptions,
 ): Promise<RequestState>
+
+// ---------------------------------------------------------------------------------------------------------
+// Caches (API.md §3). All caches live in Rust, are bounded, and are consulted without a JS call per lookup.
+
+/** Counters of one cache. */
+export interface CacheStatsEntry {
+  /** Entries held (JWKS: instance scopes). */
+  size: number
+  capacity: number
+  /** Default entry lifetime in ms. */
+  ttlMs: number
+  hits: number
+  misses: number
+  inserts: number
+  /** Entries removed for capacity or expiry (explicit invalidations and clears are not counted). */
+  evictions: number
+}
+
+export interface CacheStats {
+  /** Remote JWKS keys by (apiUrl or jwksUrl, apiVersion, secret key); adds fetch counters. */
+  jwks: CacheStatsEntry & { fetches: number; failures: number }
+  /** `oat_` tokens the Backend API answered 404 (10,000 entries, 30 s by default). */
+  negative: CacheStatsEntry
+  /** Verified session tokens (never served past `exp`; 10,000 entries, 5 min by default). */
+  verified: CacheStatsEntry
+  /** Apps' resolved users by `org:<orgId>:user:<userId>` (10,000 entries, 5 min; 60 s for tokens without `sid`). */
+  identity: CacheStatsEntry
+}
+
+export type CacheName = 'jwks' | 'negative' | 'verified' | 'identity'
+
+/** Counters and sizes of every cache. */
+export declare function cacheStats(): CacheStats
+
+/** Clears one cache, or all of them. */
+export declare function clearCaches(name?: CacheName): void
+
+export interface CacheSettings {
+  /** Maximum entries (1 to 10,000,000); shrinking evicts the oldest at once. */
+  capacity?: number
+  /** Entry lifetime in ms (≥ 1); applies to later inserts. */
+  ttlMs?: number
+}
+
+/** Changes capacities and lifetimes. Everything is validated before anything changes; bad values throw a TypeError. */
+export declare function configureCaches(options: {
+  negative?: CacheSettings
+  verified?: CacheSettings
+  identity?: CacheSettings & { sidlessTtlMs?: number }
+}): void
+
+/** Removes a token from the verified and negative caches (under every instance and option set). Returns how many entries went. */
+export declare function invalidateToken(token: string): number
+
+/** Removes identity entries: `{ orgId }` every user of that org, `{ userId }` that user in every org, both: that one entry. Returns how many went. */
+export declare function invalidateIdentity(target: { orgId?: string; userId?: string }): number

@@ -43,5 +43,12 @@ export type NextAuthenticateOptions = AuthenticateRequestOptions
 /** `authenticateRequest` for route handlers and Node.js-runtime middleware (`acceptsToken` default `'any'`). */
 export declare function authenticateRequest(request: Request, options?: NextAuthenticateOptions): Promise<RequestState>
 
-/** The auth object of a request. */
-export declare function getAuth(request: Request, options?: NextAuthenticateOptions): Promise<AuthObject>
+/**
+ * The auth object of a request. With `resolveUser`, the app's user is resolved through the identity cache into
+ * `auth.user` (`organizationId` requires an organization; a mismatch rejects with an `IdentityError`, `code`
+ * `org_mismatch` / `missing_org_id` / `missing_user_id` / `ambiguous_user_id`, before any lookup).
+ */
+export declare function getAuth(
+  request: Request,
+  options?: NextAuthenticateOptions & { resolveUser?: (auth: AuthObject) => unknown; organizationId?: string },
+): Promise<AuthObject & { user?: unknown }>
