@@ -43,6 +43,8 @@ const INFO = [
   { id: 'cn-auth-cold', ref: REF_CLERK, min: 6, what: 'sequential COLD authenticateRequest vs @clerk/backend (info; the 6× bar)' },
   { id: 'cn-auth-cold', ref: REF_FLOOR, min: 1, what: 'sequential COLD authenticateRequest vs node:crypto.verify (info)' },
   { id: 'cn-jwks-cold', ref: REF_CLERK, min: 6, what: 'sequential COLD verifyToken via jwksUrl vs @clerk/backend (info)' },
+  { id: 'cn-verify-worker', ref: 'cn-verify-cold', min: 1, what: 'RSA on a tokio worker vs on the calling thread (info: ≥ 1 would favour the worker)' },
+  { id: 'cn-negative-hit', ref: 'cn-negative-live', min: 1, what: 'negative-cache rejection vs a live Backend API 404 (info)' },
 ];
 
 function settings(quick) {
@@ -55,10 +57,11 @@ function settings(quick) {
     depth: Number(e.JWT_DEPTH || 32),
     pipeline: e.JWT_PIPELINE !== '0',
     jwks: e.JWT_JWKS !== '0',
+    negative: e.JWT_NEGATIVE !== '0',
     noiseRetries: Number(e.JWT_NOISE_RETRIES || 6),
     noisePct: Number(e.NOISE_PCT || 25),
   };
-  const rows = s.jwks ? 9 : 8;
+  const rows = (s.jwks ? 9 : 8) + 1 + (s.negative ? 2 : 0);
   const asyncRows = rows - 2;
   // token generation + sanity ~3 s, warm-up, timed loops (+ ~0.1 s bookkeeping per loop)
   s.plannedS = 4 + (rows + (s.pipeline ? asyncRows / 2 : 0)) * s.warmMs / 1000
@@ -284,6 +287,32 @@ async function child() {
     { id: 'cn-auth-warm', name: 'clerk-native authenticateRequest({ jwtKey }) WARM: same token', kind: 'async', src: 'one', native: true, req: true,
       fn: (r) => cn.authenticateRequest(r, keyOpts).then(signedIn), sub: (st) => st.toAuth().userId },
   ];
+  // The same full verification with the RSA work on a tokio worker thread instead of the calling thread (the
+  // native async path): measures the choice issue 3 asks to make by the numbers.
+  let nativeBinding = null;
+  try { nativeBinding = require(path.join(path.dirname(entry), 'binding.js')); } catch { /* older layout */ }
+  if (nativeBinding?.NativeVerifier) {
+    const worker = new nativeBinding.NativeVerifier({ jwtKey: pem });
+    const settle = (r) => {
+      if (typeof r === 'string') return JSON.parse(r);
+      const e = new Error(r.message); e.reason = r.reason; throw e;
+    };
+    cases.push({ id: 'cn-verify-worker', name: 'clerk-native full verification on a tokio worker thread (async path), distinct tokens', kind: 'async', src: 'pool', native: true,
+      fn: (t) => worker.verify(t).then(settle), sub: (r) => r.sub });
+  }
+  // Negative cache: an invalid `oat_` token the Backend API answered 404, rejected locally on repeats.
+  if (S.negative) {
+    const bapi = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(404, { 'content-type': 'application/json' }); res.end('{"errors":[{"code":"not_found"}]}'); }); });
+    await new Promise((r) => bapi.listen(0, '127.0.0.1', r));
+    const negOpts = { secretKey: 'sk_test_bench_negative', apiUrl: `http://127.0.0.1:${bapi.address().port}`, acceptsToken: 'oauth_token' };
+    const oat = { headers: { authorization: 'Bearer oat_bench_invalid_token_0123456789' } };
+    const rejected = (st) => { if (st.reason !== 'token-invalid') throw new Error(`expected token-invalid, got ${st.reason}`); return { sub: SUB }; };
+    cases.push({ id: 'cn-negative-hit', name: 'clerk-native authenticateRequest: invalid oat_ rejected from the negative cache', kind: 'async', src: 'one', native: true, req: 'raw', noSanity: true,
+      fn: () => cn.authenticateRequest(oat, negOpts).then(rejected), sub: (r) => r.sub });
+    cases.push({ id: 'cn-negative-live', name: 'clerk-native authenticateRequest: invalid oat_ answered by a local Backend API (404, no cache)', kind: 'async', src: 'one', native: true, req: 'raw', noSanity: true,
+      fn: () => { cn.clearCaches('negative'); return cn.authenticateRequest(oat, negOpts).then(rejected); }, sub: (r) => r.sub });
+    process.on('exit', () => bapi.close());
+  }
   if (S.jwks) {
     cases.push({ id: 'cn-jwks-cold', name: 'clerk-native verifyToken({ jwksUrl }) local JWKS server, keys cached, distinct tokens', kind: 'async', src: 'pool', native: true,
       fn: (t) => cn.verifyToken(t, jwksOpts), sub: (r) => r.sub });
@@ -292,6 +321,7 @@ async function child() {
   // ---- sanity: accept the valid token, reject tampered ones (loudly) ------------------------------
   const sanity = {};
   for (const c of cases) {
+    if (c.noSanity) continue;
     const input = (t) => (c.req ? reqOf(t) : t);
     const accepted = [];
     for (const t of [token, token, tokens[1]]) { // twice: the second may come from a cache
