@@ -156,7 +156,7 @@ export interface NativeIdentityLookup {
   error?: string
   /** The error's message. */
   message?: string
-  /** The readable key (`org:<orgId>:user:<userId>`). */
+  /** An unambiguous key for the identity: `<org length>:org:<orgId>:user:<userId>`. */
   key?: string
   /** The cached value as JSON text, on a hit. */
   value?: string

@@ -268,10 +268,10 @@ const FAULTS = {
   },
   'reset-download-small': {
     path: '/reset-download-small',
-    // The head and the partial body are written and the connection destroyed at once: the client may see the
-    // reset before it parsed the head (still a cut connection, never a clean end).
-    express: (o) => ((o.status === 200 && o.end === 'cut' && o.bytes < 10000) || o.end === 'error-before-response' ? null : 'want 200 then a cut connection'),
-    web: (o) => (o.status === 200 && o.error && o.error.code === 'proxy_upstream_body_error' ? null : 'want 200 then proxy_upstream_body_error'),
+    // A small body with a Content-Length is gathered before the head goes out: when it fails, nothing has
+    // reached the client yet, so it gets a clean 502 JSON error instead of a truncated 200.
+    express: (o) => (o.status === 502 && jsonCode(o.text) === 'proxy_request_failed' && o.end === 'end' ? null : 'want 502 JSON proxy_request_failed'),
+    web: (o) => (o.status === 502 && !o.error && jsonCode(o.text) === 'proxy_request_failed' ? null : 'want 502 JSON proxy_request_failed'),
   },
   'reset-download-chunked': {
     path: '/reset-download-chunked',

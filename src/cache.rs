@@ -81,7 +81,7 @@ pub struct NativeIdentityLookup {
     pub error: Option<String>,
     /// The error's message.
     pub message: Option<String>,
-    /// The readable key (`org:<orgId>:user:<userId>`).
+    /// An unambiguous key for the identity: `<org length>:org:<orgId>:user:<userId>`.
     pub key: Option<String>,
     /// The cached value as JSON text, on a hit.
     pub value: Option<String>,
@@ -119,7 +119,8 @@ pub fn identity_get(
     Ok(NativeIdentityLookup {
         error: None,
         message: None,
-        key: Some(key.as_str().to_owned()),
+        // Length-prefixed so that ids containing ":user:" cannot produce the same text for two identities.
+        key: Some(format!("{}:{}", key.org_id().len(), key.as_str())),
         value,
     })
 }

@@ -648,35 +648,24 @@ impl Task {
                         done = true;
                         break;
                     }
-                    // Failure while gathering: send the head with what we have, then the error.
+                    // Nothing has reached the client yet: a failure here is a clean JSON error, not a
+                    // truncated response.
                     Some(Err(e)) => {
-                        if !buf.is_empty() {
-                            initial = buf.freeze();
-                        }
-                        let _ = head_tx.send(ResponseHead {
-                            status: status.as_u16(),
-                            status_text,
-                            headers: out_headers,
-                            body: initial,
-                            done: false,
-                        });
-                        let _ = chunk_tx
-                            .send(Err(BodyError::Upstream(describe(&e.without_url()))))
-                            .await;
+                        let _ = head_tx.send(failed(
+                            502,
+                            format!(
+                                "Failed to proxy request to Clerk FAPI: the upstream failed while sending the body: {}",
+                                describe(&e.without_url())
+                            ),
+                        ));
                         return;
                     }
                     None => {
-                        if !buf.is_empty() {
-                            initial = buf.freeze();
-                        }
-                        let _ = head_tx.send(ResponseHead {
-                            status: status.as_u16(),
-                            status_text,
-                            headers: out_headers,
-                            body: initial,
-                            done: false,
-                        });
-                        let _ = chunk_tx.send(Err(BodyError::Idle)).await;
+                        let _ = head_tx.send(failed(
+                            504,
+                            "Failed to proxy request to Clerk FAPI: the upstream body moved no byte within idleTimeoutMs"
+                                .to_string(),
+                        ));
                         return;
                     }
                 }
