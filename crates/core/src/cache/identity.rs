@@ -15,7 +15,6 @@ use serde_json::Value;
 
 use super::error::CacheError;
 use super::identity_key::{IdentityKey, Sid};
-use super::stats::CacheStats;
 use super::ttl::{validate_ttl, TtlCache};
 use crate::clock::Clock;
 
@@ -126,20 +125,8 @@ impl IdentityCache {
         self.sidless_ttl_ms.load(Ordering::Relaxed)
     }
 
-    /// The counters (`ttlMs` is the main TTL).
-    pub fn stats(&self) -> CacheStats {
-        self.cache.stats()
-    }
-
-    /// Entries held now.
-    pub fn len(&self) -> usize {
-        self.cache.len()
-    }
-
-    /// Whether nothing is held.
-    pub fn is_empty(&self) -> bool {
-        self.cache.is_empty()
-    }
+    // `stats()` reports the main TTL as `ttlMs`.
+    super::ttl_cache_controls!();
 }
 
 #[cfg(test)]

@@ -10,6 +10,40 @@
 //! - [`config`], [`stats`], [`error`]: the controls' options, counters and errors;
 //! - [`registry`]: the process-wide [`Caches`] and `cacheStats` / `clearCaches` / `configureCaches`.
 
+/// The size and counter methods every data cache answers from the [`TtlCache`] in its `cache` field, and with
+/// `configure` the capacity/TTL control (a cache with more settings writes its own).
+macro_rules! ttl_cache_controls {
+    () => {
+        /// The counters.
+        pub fn stats(&self) -> $crate::cache::CacheStats {
+            self.cache.stats()
+        }
+
+        /// Entries held now (expired ones not yet swept included).
+        pub fn len(&self) -> usize {
+            self.cache.len()
+        }
+
+        /// Whether nothing is held.
+        pub fn is_empty(&self) -> bool {
+            self.cache.is_empty()
+        }
+    };
+    (configure) => {
+        $crate::cache::ttl_cache_controls!();
+
+        /// Change capacity and/or TTL (validated; a smaller capacity evicts the oldest at once).
+        pub fn configure(
+            &self,
+            capacity: Option<usize>,
+            ttl_ms: Option<i64>,
+        ) -> Result<(), $crate::cache::CacheError> {
+            self.cache.reconfigure(capacity, ttl_ms)
+        }
+    };
+}
+pub(crate) use ttl_cache_controls;
+
 pub mod config;
 pub mod error;
 pub mod identity;

@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use super::error::CacheError;
 use super::seen_scopes::SeenScopes;
-use super::stats::CacheStats;
 use super::token_key::{Scope, TokenKey};
 use super::ttl::TtlCache;
 use crate::clock::Clock;
@@ -107,14 +106,7 @@ impl NegativeCache {
     /// Forget `token` in every scope (for `invalidateToken`); returns how many live entries went. See
     /// [`SeenScopes`] for how (and the fallback that clears everything).
     pub fn forget_everywhere(&self, token: &str) -> usize {
-        self.scopes.invalidate(
-            |scope| usize::from(self.forget(scope, token)),
-            || {
-                let n = self.cache.len();
-                self.cache.clear();
-                n
-            },
-        )
+        self.scopes.forget_token(&self.cache, token)
     }
 
     /// Drop every entry (`resetOAuthNegativeCache` / `clearCaches('negative')`). Counters are kept.
@@ -122,29 +114,7 @@ impl NegativeCache {
         self.scopes.clear_with(|| self.cache.clear());
     }
 
-    /// Change capacity and/or TTL (validated; a smaller capacity evicts the oldest at once).
-    pub fn configure(
-        &self,
-        capacity: Option<usize>,
-        ttl_ms: Option<i64>,
-    ) -> Result<(), CacheError> {
-        self.cache.reconfigure(capacity, ttl_ms)
-    }
-
-    /// The counters.
-    pub fn stats(&self) -> CacheStats {
-        self.cache.stats()
-    }
-
-    /// Entries held now.
-    pub fn len(&self) -> usize {
-        self.cache.len()
-    }
-
-    /// Whether nothing is held.
-    pub fn is_empty(&self) -> bool {
-        self.cache.is_empty()
-    }
+    super::ttl_cache_controls!(configure);
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@
 use std::collections::HashSet;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::token_key::Scope;
+use super::token_key::{Scope, TokenKey};
+use super::ttl::TtlCache;
 
 /// Distinct scopes remembered before falling back to clearing everything on invalidation.
 pub const SCOPE_LIMIT: usize = 1024;
@@ -86,6 +87,16 @@ impl SeenScopes {
         let mut seen = self.write();
         clear();
         *seen = Seen::default();
+    }
+
+    /// Remove `token` under every recorded scope from `cache` (a token cache whose entries were all stored through
+    /// [`with_recorded`](Self::with_recorded)), or clear `cache` if the set overflowed. Returns how many entries
+    /// went (live ones; with the fallback, everything held).
+    pub fn forget_token<V: Clone>(&self, cache: &TtlCache<TokenKey, V>, token: &str) -> usize {
+        self.invalidate(
+            |scope| usize::from(cache.remove(&TokenKey::new(scope, token)).is_some()),
+            || cache.clear_counting(),
+        )
     }
 
     /// How many scopes are recorded, and whether the set overflowed.

@@ -247,11 +247,18 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
 
     /// Drop every entry and release the memory. Counters are kept.
     pub fn clear(&self) {
+        self.clear_counting();
+    }
+
+    /// [`clear`](Self::clear), returning how many entries were held (expired ones not yet swept included).
+    pub fn clear_counting(&self) -> usize {
         let mut g = self.lock();
+        let held = g.nodes.len();
         g.table = HashTable::new();
         g.nodes = Vec::new();
         g.head = NIL;
         g.tail = NIL;
+        held
     }
 
     /// Entries held now (expired ones not yet swept included).
@@ -773,8 +780,10 @@ mod tests {
         c.reconfigure(Some(100), None).expect("valid");
         check_invariants(&c);
         assert_eq!(c.lock().nodes.capacity(), 100);
-        c.clear();
+        assert_eq!(c.clear_counting(), 100);
         assert_eq!(c.lock().nodes.capacity(), 0);
+        assert_eq!(c.clear_counting(), 0);
+        check_invariants(&c);
     }
 
     #[test]

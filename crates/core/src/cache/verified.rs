@@ -27,7 +27,6 @@ use serde_json::Value;
 
 use super::error::CacheError;
 use super::seen_scopes::SeenScopes;
-use super::stats::CacheStats;
 use super::token_key::{Scope, TokenKey};
 use super::ttl::TtlCache;
 use crate::clock::Clock;
@@ -198,14 +197,7 @@ impl VerifiedCache {
 
     /// Remove `token` under every fingerprint (for `invalidateToken`); returns how many live entries went.
     pub fn invalidate(&self, token: &str) -> usize {
-        self.fingerprints.invalidate(
-            |fp| usize::from(self.cache.remove(&TokenKey::new(fp, token)).is_some()),
-            || {
-                let n = self.cache.len();
-                self.cache.clear();
-                n
-            },
-        )
+        self.fingerprints.forget_token(&self.cache, token)
     }
 
     /// Drop every entry. Counters are kept.
@@ -213,29 +205,7 @@ impl VerifiedCache {
         self.fingerprints.clear_with(|| self.cache.clear());
     }
 
-    /// Change capacity and/or TTL (validated; a smaller capacity evicts the oldest at once).
-    pub fn configure(
-        &self,
-        capacity: Option<usize>,
-        ttl_ms: Option<i64>,
-    ) -> Result<(), CacheError> {
-        self.cache.reconfigure(capacity, ttl_ms)
-    }
-
-    /// The counters.
-    pub fn stats(&self) -> CacheStats {
-        self.cache.stats()
-    }
-
-    /// Entries held now.
-    pub fn len(&self) -> usize {
-        self.cache.len()
-    }
-
-    /// Whether nothing is held.
-    pub fn is_empty(&self) -> bool {
-        self.cache.is_empty()
-    }
+    super::ttl_cache_controls!(configure);
 }
 
 #[cfg(test)]
