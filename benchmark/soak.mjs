@@ -2,7 +2,7 @@
 // Soak: clerk-native under sustained mixed load, one command, bounded.
 //
 //   node benchmark/soak.mjs                       100,000 proxied requests + 100,000 authentications, 100 in flight
-//   SOAK_REQUESTS=5000 node benchmark/soak.mjs    quick (CI): 5,000 + 5,000
+//   SOAK_REQUESTS=5000 node benchmark/soak.mjs    quick: 5,000 + 5,000 (npm test runs 3,000 + 3,000: __test__/soak.test.js)
 //
 // The proxy runs in a child process (this file with --app): Express + clerk-native's clerkMiddleware, with the
 // Frontend API proxy on /__clerk and authentication on every other route (GET /api/me answers the auth object).
@@ -581,7 +581,7 @@ async function runDriver() {
   for (const k of Object.keys(counts).sort()) lines.push(`| ${k} | ${counts[k].toLocaleString('en-US')} |`);
   lines.push(`| **unexpected errors** | **${unexpectedTotal}** |`);
   lines.push('');
-  lines.push(`Latency (client side, 100 in flight): proxied ${pct(latProxy, nProxy)}; authentications ${pct(latAuth, nAuth)}.`);
+  lines.push(`Latency (client side, ${CONCURRENCY} in flight): proxied ${pct(latProxy, nProxy)}; authentications ${pct(latAuth, nAuth)}.`);
   lines.push(`Upstream: ${upRequests.toLocaleString('en-US')} requests, ${upAborted.toLocaleString('en-US')} responses cut by the proxy (client aborts), ${upInflight} in flight after the run; JWKS fetched ${jwksHits} time(s). Load phase after warm-up: ${loadS.toFixed(1)} s.`);
   lines.push('');
   lines.push('Checks:');
