@@ -15,7 +15,8 @@
 # Each target runs on one core with its committed corpus (fuzz/corpus/<target>), adds what it finds, and the
 # corpus is minimized afterwards (cargo fuzz cmin). A crash leaves its input in fuzz/artifacts/<target>/ and
 # the script exits non-zero. The last line per target is a summary: runs, coverage, features, corpus size and
-# the time since the last new coverage (a plateau when it is most of the run).
+# the run of the last input that added coverage (a plateau when it is early in the run), and core_edges, the
+# edges of our own code (crates/core/src) the minimized corpus reaches (scripts/fuzz_coverage.py; compare runs).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -33,6 +34,7 @@ if [ -z "${FUZZ_SKIP_LIBFUZZER:-}" ]; then
   export RUSTC_BOOTSTRAP=1
   command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz is not installed: cargo install cargo-fuzz" >&2; exit 2; }
   (cd fuzz && cargo fuzz build)
+  HOST=$(rustc -vV | sed -n 's/^host: //p')
   for t in "${TARGETS[@]}"; do
     log="$LOGDIR/$t.log"
     mkdir -p "fuzz/corpus/$t"
@@ -54,7 +56,11 @@ if [ -z "${FUZZ_SKIP_LIBFUZZER:-}" ]; then
             printf "runs=%d cov=%s (half-way %s) ft=%s (half-way %s) last_new_at_run=%d", runs[NR], covs[NR], hc, fts[NR], hf, last }')
     (cd fuzz && cargo fuzz cmin "$t" "corpus/$t" >"$LOGDIR/$t.cmin.log" 2>&1) || true
     files=$(find "fuzz/corpus/$t" -type f | wc -l)
-    echo "   $t: $summary corpus=$files ($(( $(date +%s) - start ))s, 0 crashes)"
+    # Edges the minimized corpus reaches in our own code (crates/core/src), as opposed to dependencies and std:
+    # compare this with the previous run's figure to see whether our code still gains coverage.
+    "fuzz/target/$HOST/release/$t" "fuzz/corpus/$t" -runs=0 -print_coverage=1 >"$LOGDIR/$t.coverage.txt" 2>&1 || true
+    core=$(python3 scripts/fuzz_coverage.py "$LOGDIR/$t.coverage.txt" | awk '$1 == "core" { print $2 }')
+    echo "   $t: $summary corpus=$files core_edges=${core:-?} ($(( $(date +%s) - start ))s, 0 crashes)"
   done
 fi
 
