@@ -16,8 +16,12 @@ export declare class NativeAuthenticator {
   /**
    * Authenticates on the calling thread as far as possible: the result, or a pending step whose `finish()`
    * does the network part (a key fetch or a Backend API call) without repeating the work done here.
+   *
+   * A signed-in session token, the common case, comes back as a string instead of a `NativeAuthResult`
+   * (see [`compact_session_result`]): building a JS object with named properties costs more than the cached
+   * verification itself.
    */
-  authenticateSync(authorization: string | undefined | null, cookie: string | undefined | null, method: string): NativeAuthResult | NativePendingAuth
+  authenticateSync(authorization: string | undefined | null, cookie: string | undefined | null, method: string): string | NativeAuthResult | NativePendingAuth
   /** Authenticates, using the network when needed. */
   authenticate(authorization: string | undefined | null, cookie: string | undefined | null, method: string): Promise<NativeAuthResult>
 }

@@ -121,6 +121,40 @@ describe('authenticateRequest: where the token comes from (SPEC §3.5)', () => {
     assertSignedIn(await auth(cookies({ __session: T.signJwt(key, T.sessionClaims()), __client_uat: claims.iat - 100 })))
   })
 
+  test('state.token and getToken() are the exact token for every spelling of its source (header and cookie)', async () => {
+    // The signed-in result crosses from Rust as offsets into the header it came from (src/token.rs,
+    // compact_session_result); non-ASCII text before the token shifts byte offsets but not JS string indices.
+    const claims = T.sessionClaims({ sub: 'user_spelling' })
+    const token = T.signJwt(key, claims)
+    const uat = `__client_uat=${claims.iat}`
+    const cases = [
+      { headers: { authorization: `Bearer ${token}` } },
+      { headers: { authorization: token } },
+      { headers: { Authorization: `Bearer ${token}` } },
+      { headers: { authorization: `Bearer ${token}`, cookie: `__session=other; ${uat}` } },
+      { headers: { cookie: `__session=${token}; ${uat}` } },
+      { headers: { cookie: `${uat}; __session="${token}"` } },
+      { headers: { cookie: `caf\u00e9=cr\u00e8me; na\u00efve=\u00fc\u00ff;   __session=${token}  ; ${uat}` } },
+      { headers: { cookie: `x=\u4e2d\u6587\ud83d\ude00; __session=${token}; ${uat}` } },
+      { headers: { cookie: ['a=\u00e9', `__session=${token}`, uat] } },
+      new Request('http://localhost/x', { headers: { cookie: `caf\u00e9=1; __session=${token}; ${uat}` } }),
+      new Request('http://localhost/x', { headers: { authorization: `Bearer ${token}` } }),
+    ]
+    for (const req of cases) {
+      const state = await auth(req)
+      const a = assertSignedIn(state)
+      assert.equal(state.token, token, JSON.stringify(req.headers))
+      assert.equal(await a.getToken(), token)
+      assert.equal(a.userId, 'user_spelling')
+    }
+    // ... and these went through the compact form (a string), not the object fallback.
+    const native = new (require('../binding.js').NativeAuthenticator)({ jwtKey })
+    for (const [authorization, cookie] of [[`Bearer ${token}`, null], [null, `caf\u00e9=1; __session="${token}"; ${uat}`], [null, `x=\ud83d\ude00; __session=${token}; ${uat}`]]) {
+      const out = native.authenticateSync(authorization, cookie, 'GET')
+      assert.equal(typeof out, 'string', `compact form expected for ${authorization ? 'header' : cookie}`)
+    }
+  })
+
   test('the header wins over the cookie (an invalid header token is not rescued by a valid cookie)', async () => {
     const claims = T.sessionClaims({ sub: 'user_cookie' })
     const cookie = `__session=${T.signJwt(key, claims)}; __client_uat=${claims.iat}`

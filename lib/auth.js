@@ -185,9 +185,21 @@ async function authenticateRequest(request, options) {
   const cookie = headerOf(headers, 'cookie', anyCase) ?? null
   const method = typeof request.method === 'string' ? request.method : 'GET'
   const now = authenticator.authenticateSync(authorization, cookie, method)
+  if (typeof now === 'string') return requestState(compactSessionResult(now, authorization, cookie), resolved)
   // A pending step (key fetch or Backend API call) continues where the synchronous part stopped.
   const result = typeof now.finish === 'function' ? await now.finish() : now
   return requestState(result, resolved)
+}
+
+// A signed-in session token from authenticateSync as `<source><start>,<end>:<claims JSON>` (src/token.rs,
+// compact_session_result): the token is the Authorization ('h') or Cookie ('c') value sliced at [start, end).
+function compactSessionResult(compact, authorization, cookie) {
+  const colon = compact.indexOf(':')
+  const comma = compact.indexOf(',')
+  const start = Number(compact.slice(1, comma))
+  const end = Number(compact.slice(comma + 1, colon))
+  const from = compact.charCodeAt(0) === 104 /* h */ ? authorization : cookie
+  return { signedIn: true, tokenType: 'session_token', token: from.slice(start, end), claims: compact.slice(colon + 1) }
 }
 
 module.exports = { authenticateRequest, resolveAuthOptions, signedOutAuth }

@@ -5,13 +5,14 @@
 
 use std::sync::Arc;
 
+use clerk_native_core::auth::extract::{cookie_value, token_from_authorization, SESSION_COOKIE};
 use clerk_native_core::auth::{AcceptsToken, AuthInput, AuthOutcome, Authenticator, Pending};
 use clerk_native_core::cache::caches;
 use clerk_native_core::token::{
-    AuthObject, HasParams, JwtPayload, Reverification, TokenVerificationError, Verifier,
+    AuthObject, HasParams, JwtPayload, Reverification, TokenType, TokenVerificationError, Verifier,
     VerifyOptions,
 };
-use napi::bindgen_prelude::Either;
+use napi::bindgen_prelude::{Either, Either3};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
@@ -200,6 +201,50 @@ fn auth_result(outcome: AuthOutcome) -> NativeAuthResult {
     }
 }
 
+/// A signed-in session outcome as one string, `<source><start>,<end>:<claims JSON>`: the token is
+/// `source == 'h' ? authorization : cookie` sliced at `[start, end)` in UTF-16 code units (JS string indices), so
+/// neither the token nor an object crosses the boundary. `None` (use [`auth_result`]) for any other outcome, or
+/// when the token is not found verbatim in the input it came from (never expected; the full form is always right).
+fn compact_session_result(
+    outcome: &AuthOutcome,
+    authorization: Option<&str>,
+    cookie: Option<&str>,
+) -> Option<String> {
+    let AuthOutcome::SignedIn {
+        token_type: TokenType::SessionToken,
+        token,
+        claims: Some(claims),
+        machine_data: None,
+    } = outcome
+    else {
+        return None;
+    };
+    let (source, input, found) = match authorization.and_then(token_from_authorization) {
+        Some(t) if t == token => ('h', authorization?, t),
+        _ => {
+            let c = cookie?;
+            let t = cookie_value(c, SESSION_COOKIE).filter(|t| t == token)?;
+            ('c', c, t)
+        }
+    };
+    // `found` is a slice of `input`: its byte offset, then the UTF-16 offsets JS slices with.
+    let byte_start = found.as_ptr() as usize - input.as_ptr() as usize;
+    let utf16_len = |s: &str| {
+        if s.is_ascii() {
+            s.len()
+        } else {
+            s.encode_utf16().count()
+        }
+    };
+    let start = utf16_len(input.get(..byte_start)?);
+    let end = start + utf16_len(found);
+    let mut out = String::with_capacity(claims.len() + 24);
+    use std::fmt::Write as _;
+    write!(out, "{source}{start},{end}:").ok()?;
+    out.push_str(claims);
+    Some(out)
+}
+
 /// Request authentication bound to one option set.
 #[napi]
 pub struct NativeAuthenticator {
@@ -224,21 +269,31 @@ impl NativeAuthenticator {
 
     /// Authenticates on the calling thread as far as possible: the result, or a pending step whose `finish()`
     /// does the network part (a key fetch or a Backend API call) without repeating the work done here.
+    ///
+    /// A signed-in session token, the common case, comes back as a string instead of a `NativeAuthResult`
+    /// (see [`compact_session_result`]): building a JS object with named properties costs more than the cached
+    /// verification itself.
     #[napi(catch_unwind)]
     pub fn authenticate_sync(
         &self,
         authorization: Option<String>,
         cookie: Option<String>,
         method: String,
-    ) -> Either<NativeAuthResult, NativePendingAuth> {
+    ) -> Either3<String, NativeAuthResult, NativePendingAuth> {
         let input = AuthInput {
             authorization: authorization.as_deref(),
             cookie: cookie.as_deref(),
             method: &method,
         };
         match self.inner.start(&input) {
-            Ok(outcome) => Either::A(auth_result(outcome)),
-            Err(pending) => Either::B(NativePendingAuth {
+            Ok(outcome) => {
+                match compact_session_result(&outcome, authorization.as_deref(), cookie.as_deref())
+                {
+                    Some(compact) => Either3::A(compact),
+                    None => Either3::B(auth_result(outcome)),
+                }
+            }
+            Err(pending) => Either3::C(NativePendingAuth {
                 inner: Arc::clone(&self.inner),
                 pending: std::sync::Mutex::new(Some(pending)),
             }),
