@@ -206,6 +206,22 @@ export interface NativeReverification {
   afterMinutes: number
 }
 
+/** Counters of live native proxy work (see [`NativeStats`]). */
+export declare function nativeStats(): NativeStats
+
+/** Live native work of the proxy, for leak checks and monitoring (`nativeStats()`). */
+export interface NativeStats {
+  /**
+   * Proxied exchanges whose background task is still running (connecting, uploading, or reading the
+   * response). Back to 0 once traffic stops: a finished, failed, timed-out or cancelled exchange ends its task.
+   */
+  exchangeTasks: number
+  /** Exchange handles not yet released (a handle is freed when its JS object is garbage-collected). */
+  exchangeHandles: number
+  /** Tasks alive on the addon's tokio runtime (exchange tasks, pooled upstream connections, key fetches). */
+  runtimeTasks: number
+}
+
 /** Options of `verifyToken` / `authenticateRequest` (Clerk's names). */
 export interface NativeVerifyOptions {
   /** PEM public key (SPKI or PKCS#1). Networkless; takes precedence. */

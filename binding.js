@@ -849,6 +849,7 @@ module.exports.identitySet = nativeBinding.identitySet
 module.exports.invalidateIdentity = nativeBinding.invalidateIdentity
 module.exports.invalidateToken = nativeBinding.invalidateToken
 module.exports.matchProxyPath = nativeBinding.matchProxyPath
+module.exports.nativeStats = nativeBinding.nativeStats
 module.exports.normalizeProxyPath = nativeBinding.normalizeProxyPath
 module.exports.sessionAuthObject = nativeBinding.sessionAuthObject
 module.exports.sessionHas = nativeBinding.sessionHas

@@ -320,6 +320,22 @@ export type CacheName = 'jwks' | 'negative' | 'verified' | 'identity'
 /** Counters and sizes of every cache. */
 export declare function cacheStats(): CacheStats
 
+/** Live native work, for leak checks and monitoring. */
+export interface NativeStats {
+  /**
+   * Proxied exchanges whose native task is still running (connecting, uploading or reading the response). It
+   * returns to 0 once traffic stops: finished, failed, timed-out and cancelled exchanges all end their task.
+   */
+  exchangeTasks: number
+  /** Native exchange handles not yet released; each is freed when its JS object is garbage-collected. */
+  exchangeHandles: number
+  /** Tasks alive on the addon's tokio runtime (exchange tasks, pooled upstream connections, key fetches). */
+  runtimeTasks: number
+}
+
+/** Counters of live native proxy work (see {@link NativeStats}). */
+export declare function nativeStats(): NativeStats
+
 /** Clears one cache, or all of them. */
 export declare function clearCaches(name?: CacheName): void
 

@@ -5,6 +5,7 @@ const proxy = require('./lib/proxy')
 const token = require('./lib/token')
 const auth = require('./lib/auth')
 const caches = require('./lib/caches')
+const binding = require('./binding.js')
 
 module.exports = {
   DEFAULT_PROXY_PATH: proxy.DEFAULT_PROXY_PATH,
@@ -23,6 +24,7 @@ module.exports = {
   configureCaches: caches.configureCaches,
   invalidateToken: caches.invalidateToken,
   invalidateIdentity: caches.invalidateIdentity,
+  nativeStats: () => binding.nativeStats(),
 }
 
 /** Strips any number of trailing '/' (loop, no regex). */

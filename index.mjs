@@ -17,5 +17,6 @@ export const {
   configureCaches,
   invalidateToken,
   invalidateIdentity,
+  nativeStats,
 } = core
 export default core

@@ -219,3 +219,32 @@ pub fn normalize_proxy_path(proxy_path: Option<String>) -> String {
 pub fn fapi_url_from_publishable_key(publishable_key: String) -> String {
     publishable_key::fapi_url_from_publishable_key(&publishable_key).to_string()
 }
+
+/// Live native work of the proxy, for leak checks and monitoring (`nativeStats()`).
+#[napi(object)]
+pub struct NativeStats {
+    /// Proxied exchanges whose background task is still running (connecting, uploading, or reading the
+    /// response). Back to 0 once traffic stops: a finished, failed, timed-out or cancelled exchange ends its task.
+    pub exchange_tasks: u32,
+    /// Exchange handles not yet released (a handle is freed when its JS object is garbage-collected).
+    pub exchange_handles: u32,
+    /// Tasks alive on the addon's tokio runtime (exchange tasks, pooled upstream connections, key fetches).
+    pub runtime_tasks: u32,
+}
+
+/// Counters of live native proxy work (see [`NativeStats`]).
+#[napi(catch_unwind)]
+pub fn native_stats() -> NativeStats {
+    let counts = clerk_native_core::proxy::exchange_counts();
+    let runtime_tasks = within_runtime_if_available(|| {
+        tokio::runtime::Handle::try_current()
+            .map(|h| h.metrics().num_alive_tasks())
+            .unwrap_or(0)
+    });
+    let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    NativeStats {
+        exchange_tasks: clamp(counts.tasks),
+        exchange_handles: clamp(counts.handles),
+        runtime_tasks: clamp(runtime_tasks),
+    }
+}

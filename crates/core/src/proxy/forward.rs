@@ -9,6 +9,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -161,6 +162,47 @@ pub fn shared_client() -> &'static reqwest::Client {
     })
 }
 
+/// Exchange handles alive now ([`Exchange`] values not yet dropped).
+static LIVE_HANDLES: AtomicUsize = AtomicUsize::new(0);
+/// Exchange tasks alive now (spawned and not yet finished or dropped).
+static LIVE_TASKS: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts one live object in its counter for as long as it is held.
+struct Live(&'static AtomicUsize);
+
+impl Live {
+    fn new(counter: &'static AtomicUsize) -> Live {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Live(counter)
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// How many exchanges exist in this process: handles (an [`Exchange`], i.e. a JS `ProxyExchange` not yet
+/// garbage-collected) and tasks (the background work of an exchange: connecting, sending the body, reading the
+/// response). A task ends when its response ends, fails, times out or is cancelled, whether or not its handle is
+/// still referenced, so `tasks` back at 0 after traffic means nothing was left running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExchangeCounts {
+    /// [`Exchange`] values alive.
+    pub handles: usize,
+    /// Exchange tasks alive.
+    pub tasks: usize,
+}
+
+/// The current [`ExchangeCounts`].
+pub fn exchange_counts() -> ExchangeCounts {
+    ExchangeCounts {
+        handles: LIVE_HANDLES.load(Ordering::Relaxed),
+        tasks: LIVE_TASKS.load(Ordering::Relaxed),
+    }
+}
+
 /// One proxied request/response pair, driven by a background task.
 pub struct Exchange {
     body_tx: Mutex<Option<mpsc::Sender<Bytes>>>,
@@ -172,6 +214,7 @@ pub struct Exchange {
     /// The body ended cleanly (seen by [`Exchange::readable`]).
     ended: std::sync::atomic::AtomicBool,
     cancel: CancellationToken,
+    _live: Live,
 }
 
 impl fmt::Debug for Exchange {
@@ -230,6 +273,7 @@ impl Exchange {
                     head_tx,
                     chunk_tx,
                     cancel: cancel.clone(),
+                    live: Live::new(&LIVE_TASKS),
                 };
                 tokio::spawn(task.run());
             }
@@ -242,6 +286,7 @@ impl Exchange {
             pending_chunk: Mutex::new(None),
             ended: std::sync::atomic::AtomicBool::new(false),
             cancel,
+            _live: Live::new(&LIVE_HANDLES),
         }
     }
 
@@ -472,6 +517,8 @@ struct Task {
     head_tx: oneshot::Sender<ResponseHead>,
     chunk_tx: mpsc::Sender<Result<Bytes, BodyError>>,
     cancel: CancellationToken,
+    /// Counted in [`exchange_counts`] until the task ends or is dropped.
+    live: Live,
 }
 
 /// Errors put into the upload stream so that an unfinished body is never sent as complete.
@@ -536,6 +583,7 @@ impl Task {
             head_tx,
             chunk_tx,
             cancel,
+            live: _live,
         } = self;
         // Every exit but a clean end of the body (including a panic) cancels the exchange, so that a reader
         // never takes the closed channel for a complete body.

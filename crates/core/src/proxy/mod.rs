@@ -11,4 +11,7 @@ pub mod publishable_key;
 
 pub use config::{IncomingRequest, PreparedRequest, ProxyConfig, ProxyOptions};
 pub use error::ProxyError;
-pub use forward::{BodyError, BodyInput, Exchange, ReadInto, ResponseHead, WriteOutcome};
+pub use forward::{
+    exchange_counts, BodyError, BodyInput, Exchange, ExchangeCounts, ReadInto, ResponseHead,
+    WriteOutcome,
+};
