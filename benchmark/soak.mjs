@@ -32,7 +32,8 @@
 // after warm-up (+SOAK_FD_SLACK), connections exceed the concurrency, fds after closing the clients exceed those at
 // start plus the idle upstream pool (+SOAK_FD_SLACK),
 // RSS at the end (after GC) exceeds RSS after warm-up (after GC) by more than SOAK_RSS_GROWTH_MB, the upstream
-// still has a response in flight after the run, or the run exceeded SOAK_MAX_S.
+// still has a response in flight after the run, the addon still runs an exchange task or holds an exchange handle
+// at the end (nativeStats(), after GC), or the run exceeded SOAK_MAX_S.
 //
 // Knobs: SOAK_REQUESTS (100000), SOAK_AUTHS (= SOAK_REQUESTS), SOAK_CONCURRENCY (100), SOAK_ABORT_RATE (0.05),
 //   SOAK_WARMUP (ops; 5% of the total, at least 1000), SOAK_REQUEST_TIMEOUT_MS (15000), SOAK_MAX_S (1200),
@@ -79,6 +80,7 @@ function runApp() {
   const require = createRequire(path.join(ROOT, 'package.json'));
   const express = require('express');
   const { clerkMiddleware } = require(path.join(ROOT, 'express.js'));
+  const { nativeStats } = require(path.join(ROOT, 'index.js'));
   const cfg = JSON.parse(process.env.CLERK_NATIVE_SOAK_APP || '{}');
   const app = express();
   app.use(
@@ -104,7 +106,9 @@ function runApp() {
     setImmediate(() => {
       if (typeof global.gc === 'function') global.gc();
       const mem = process.memoryUsage();
-      process.send({ type: 'gc', id: m.id, heapUsed: mem.heapUsed, external: mem.external });
+      // nativeStats is absent in builds older than the soak's checks of it (benchmarking an old addon).
+      const native = typeof nativeStats === 'function' ? nativeStats() : null;
+      process.send({ type: 'gc', id: m.id, heapUsed: mem.heapUsed, external: mem.external, native });
     });
   });
   process.on('disconnect', () => process.exit(0));
@@ -327,7 +331,7 @@ async function runDriver() {
   const record = async (label, { withGc = false } = {}) => {
     const g = withGc ? await gc() : null;
     const p = probe();
-    rows.push({ label, ...p, external: g ? g.external : null, heapUsed: g ? g.heapUsed : null, gc: withGc });
+    rows.push({ label, ...p, external: g ? g.external : null, heapUsed: g ? g.heapUsed : null, native: g ? g.native : null, gc: withGc });
     return p;
   };
   await sleep(300);
@@ -538,6 +542,13 @@ async function runDriver() {
   const settleUntil = performance.now() + 10000;
   while (performance.now() < settleUntil && upInflight > 0) await sleep(50);
   await sleep(500);
+  // Native exchange handles are released by finalizers that run shortly after the GC that collects their JS
+  // objects: give them a few GC rounds before the final sample.
+  for (let i = 0; i < 20; i++) {
+    const g = await gc();
+    if (!g.native || g.native.exchangeHandles === 0) break;
+    await sleep(100);
+  }
   await record('end, client connections closed, after GC', { withGc: true });
 
   // Verdict
@@ -556,6 +567,10 @@ async function runDriver() {
     [endGc.clientConns === 0 && endGc.fds <= rows[0].fds + endGc.upConns + FD_SLACK, `fds after closing the clients (${endGc.fds}) <= at start (${rows[0].fds}) + idle upstream pool connections (${endGc.upConns}) + ${FD_SLACK}`],
     [endGc.rss - warmGc.rss <= RSS_GROWTH, `RSS after GC: end - after warm-up = ${mbs(endGc.rss - warmGc.rss)} <= ${mbs(RSS_GROWTH)}`],
   ];
+  if (endGc.native) {
+    const n = endGc.native;
+    checks.push([n.exchangeTasks === 0 && n.exchangeHandles === 0, `native exchanges at the end (nativeStats, after GC): ${n.exchangeTasks} tasks running, ${n.exchangeHandles} handles held (both 0); ${n.runtimeTasks} tokio tasks (the idle upstream pool)`]);
+  }
   const ok = checks.every(([c]) => c);
 
   const pct = (arr, n) => `p50 ${percentile(arr, n, 0.5).toFixed(1)} ms, p99 ${percentile(arr, n, 0.99).toFixed(1)} ms, max ${percentile(arr, n, 1).toFixed(1)} ms`;
