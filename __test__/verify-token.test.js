@@ -348,7 +348,7 @@ describe('verifyToken: reason codes (table-driven, jwtKey)', () => {
       name: 'jwtKey that is an EC public key',
       token: () => T.signJwt(key, valid()),
       options: () => ({
-        jwtKey: require('node:crypto').generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }),
+        jwtKey: require('node:crypto').generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } }).publicKey,
       }),
       reason: 'token-verification-failed',
       message: /^Error verifying JWT signature\. /,

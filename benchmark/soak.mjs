@@ -128,6 +128,18 @@ function mulberry32(seed) {
   };
 }
 
+// Key pairs whose KeyObjects are parsed from PEM rather than the key-generation job's own: on Node 20,
+// `export({ format: 'jwk' })` on the job's KeyObject can deadlock when a GC finalizes the job mid-export (the job's
+// destructor takes the key mutex the export holds). The soak hung this way in a clean-clone CI run.
+function generateKeyPair(type, options) {
+  const pair = crypto.generateKeyPairSync(type, {
+    ...options,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return { privateKey: crypto.createPrivateKey(pair.privateKey), publicKey: crypto.createPublicKey(pair.publicKey) };
+}
+
 const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
 function signJwt(privateKey, payload, kid = KID) {
@@ -194,8 +206,8 @@ async function runDriver() {
   const startedAt = new Date();
 
   // Keys and tokens
-  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const other = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey } = generateKeyPair('rsa', { modulusLength: 2048 });
+  const other = generateKeyPair('rsa', { modulusLength: 2048 });
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid: KID, use: 'sig', alg: 'RS256' };
   const jwksBody = JSON.stringify({ keys: [jwk] });
   const now = () => Math.floor(Date.now() / 1000);

@@ -46,12 +46,27 @@ const nowSec = () => Math.floor(Date.now() / 1000)
 
 const keyCache = new Map()
 
+/**
+ * `crypto.generateKeyPairSync` whose KeyObjects are parsed from PEM, never the ones the key-generation job made.
+ * Node 20 can deadlock on the job's own KeyObjects: `export({ format: 'jwk' })` holds the key's mutex while it
+ * allocates strings, a GC at that moment finalizes the finished key-generation job, and the job's destructor
+ * takes the same mutex (main thread blocked in `~KeyGenJob` under `ExportJWKRsaKey`; seen in a clean-clone CI run).
+ */
+function generateKeyPair(type, options) {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync(type, {
+    ...options,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  })
+  return { privateKey: crypto.createPrivateKey(privateKey), publicKey: crypto.createPublicKey(publicKey) }
+}
+
 /** An RSA key pair (memoized by bits and kid) with its SPKI PEM, PKCS#1 PEM and public JWK. */
 function rsaKey(bits = 2048, kid = `kid_${bits}`) {
   const id = `${bits}:${kid}`
   let k = keyCache.get(id)
   if (k) return k
-  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 0x10001 })
+  const { privateKey, publicKey } = generateKeyPair('rsa', { modulusLength: bits, publicExponent: 0x10001 })
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig' }
   k = {
     kid,
@@ -104,7 +119,7 @@ function hs256Jwt(secret, header, payload) {
 let ecKey
 /** ES256 JWT signed with a fresh P-256 key. */
 function es256Jwt(header, payload) {
-  ecKey ||= crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  ecKey ||= generateKeyPair('ec', { namedCurve: 'P-256' })
   const h = cleanHeader({ alg: 'ES256', typ: 'JWT', ...header })
   const input = `${b64url(h)}.${b64url(payload)}`
   return `${input}.${b64url(crypto.sign('sha256', Buffer.from(input), { key: ecKey.privateKey, dsaEncoding: 'ieee-p1363' }))}`
@@ -344,6 +359,7 @@ module.exports = {
   b64url,
   nowSec,
   rsaKey,
+  generateKeyPair,
   encodeJwt,
   signJwt,
   hs256Jwt,

@@ -210,8 +210,12 @@ async function child() {
   const ver = (p) => { try { return JSON.parse(readFileSync(path.join(BENCH, 'node_modules', p, 'package.json'), 'utf8')).version; } catch { return 'n/a'; } };
 
   // ---- keys, JWKS, tokens ------------------------------------------------------------------------
-  const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
-  const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  // KeyObjects parsed from PEM, not the key-generation job's own: on Node 20 a GC during `export({ format: 'jwk' })`
+  // of the job's KeyObject can deadlock (the finished job's destructor takes the key mutex the export holds).
+  const pems = { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } };
+  const fromPem = (p) => ({ privateKey: crypto.createPrivateKey(p.privateKey), publicKey: crypto.createPublicKey(p.publicKey) });
+  const rsa = fromPem(crypto.generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001, ...pems }));
+  const ec = fromPem(crypto.generateKeyPairSync('ec', { namedCurve: 'P-256', ...pems }));
   const KID = 'ins_bench_rsa_1';
   const pem = rsa.publicKey.export({ type: 'spki', format: 'pem' });
   const keyObject = crypto.createPublicKey(pem);
