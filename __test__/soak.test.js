@@ -33,7 +33,15 @@ test('soak (short): mixed proxied and authenticated load, no unexpected error, n
   let output = ''
   child.stdout.on('data', (d) => (output += d))
   child.stderr.on('data', (d) => (output += d))
+  // A hang (the script stops making progress) must fail with what the script printed, not as a bare test timeout.
+  let killed = false
+  const watchdog = setTimeout(() => {
+    killed = true
+    child.kill('SIGKILL')
+  }, 165_000)
   const code = await new Promise((resolve) => child.on('close', resolve))
+  clearTimeout(watchdog)
+  assert.ok(!killed, `soak did not finish within 165 s (killed); its output so far:\n${output.slice(-4000) || '(none)'}`)
   assert.equal(code, 0, `soak failed (exit ${code}):\n${output.slice(-4000)}`)
   const report = fs.readFileSync(out, 'utf8')
   assert.match(report, /\*\*Result: PASS\*\* — 0 unexpected errors;/, report)
