@@ -56,7 +56,7 @@ MAIN_RAW="$TMP/$(npm pack --ignore-scripts --silent --pack-destination "$TMP" | 
 [ -f "$MAIN_RAW" ] || die "npm pack of the main package made no tarball"
 LISTING="$(tar -tzf "$MAIN_RAW")"
 if grep -q '\.node$' <<<"$LISTING"; then die "the main tarball contains a .node binary: $(grep '\.node$' <<<"$LISTING" | tr '\n' ' ')"; fi
-for f in binding.js scripts/ensure-native.js Cargo.toml Cargo.lock; do
+for f in binding.js scripts/ensure-native.js Cargo.toml Cargo.lock .cargo/config.toml; do
   grep -qx "package/$f" <<<"$LISTING" || die "the main tarball lacks $f"
 done
 # Every file package.json's exports point at must be in the tarball.

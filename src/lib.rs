@@ -38,3 +38,25 @@ pub async fn __test_panic_async(kind: String) -> napi::Result<()> {
     }
     panic!("clerk-native test panic ({kind})");
 }
+
+#[cfg(test)]
+mod allocator_tests {
+    /// `mi_option_arena_eager_commit` in mimalloc v3's `mi_option_e` (the version `libmimalloc-sys` builds by
+    /// default). libmimalloc-sys names only the options that kept their v2 numbers, and this one did not.
+    const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+
+    #[test]
+    fn mimalloc_commits_its_arena_on_demand() {
+        // The environment variable would override the compiled default; the build default is what is checked.
+        if std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_some() {
+            return;
+        }
+        // 2 (mimalloc's own default) means "eagerly on Linux": the define from .cargo/config.toml did not reach
+        // the C build.
+        let value = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_ARENA_EAGER_COMMIT) };
+        assert_eq!(
+            value, 0,
+            "mimalloc was built without -DMI_DEFAULT_ARENA_EAGER_COMMIT=0 (.cargo/config.toml)"
+        );
+    }
+}
