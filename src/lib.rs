@@ -42,7 +42,8 @@ pub async fn __test_panic_async(kind: String) -> napi::Result<()> {
 #[cfg(test)]
 mod allocator_tests {
     /// `mi_option_arena_eager_commit` in mimalloc v3's `mi_option_e` (the version `libmimalloc-sys` builds by
-    /// default). libmimalloc-sys names only the options that kept their v2 numbers, and this one did not.
+    /// default); libmimalloc-sys has no constant for it. Without the define this test reads 2, mimalloc's default
+    /// for this option, which confirms the number.
     const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 
     #[test]
