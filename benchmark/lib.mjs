@@ -1,7 +1,23 @@
-// Small helpers shared by run.mjs and the sections.
+// Small helpers shared by run.mjs, the sections and soak.mjs.
 import { spawn, execFile } from 'node:child_process';
+import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+
+/**
+ * `crypto.generateKeyPairSync` whose KeyObjects are parsed from its PEM output, never the key-generation job's own.
+ * On Node 20, `export({ format: 'jwk' })` of the job's KeyObject can deadlock: the export holds the key's mutex
+ * while it allocates, a GC at that moment finalizes the finished job, and the job's destructor takes the same
+ * mutex (the soak hung this way in a clean-clone CI run; SECURITY.md, "Soak").
+ */
+export function generateKeyPair(type, options) {
+  const pair = crypto.generateKeyPairSync(type, {
+    ...options,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return { privateKey: crypto.createPrivateKey(pair.privateKey), publicKey: crypto.createPublicKey(pair.publicKey) };
+}
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -48,6 +48,7 @@ import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { generateKeyPair } from './lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -126,18 +127,6 @@ function mulberry32(seed) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-// Key pairs whose KeyObjects are parsed from PEM rather than the key-generation job's own: on Node 20,
-// `export({ format: 'jwk' })` on the job's KeyObject can deadlock when a GC finalizes the job mid-export (the job's
-// destructor takes the key mutex the export holds). The soak hung this way in a clean-clone CI run.
-function generateKeyPair(type, options) {
-  const pair = crypto.generateKeyPairSync(type, {
-    ...options,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-  return { privateKey: crypto.createPrivateKey(pair.privateKey), publicKey: crypto.createPublicKey(pair.publicKey) };
 }
 
 const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');

@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { median, fmt, range, mdTable, machineBusyTicks, TICK } from '../lib.mjs';
+import { median, fmt, range, mdTable, machineBusyTicks, TICK, generateKeyPair } from '../lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const BENCH = path.resolve(path.dirname(SELF), '..');
@@ -210,12 +210,9 @@ async function child() {
   const ver = (p) => { try { return JSON.parse(readFileSync(path.join(BENCH, 'node_modules', p, 'package.json'), 'utf8')).version; } catch { return 'n/a'; } };
 
   // ---- keys, JWKS, tokens ------------------------------------------------------------------------
-  // KeyObjects parsed from PEM, not the key-generation job's own: on Node 20 a GC during `export({ format: 'jwk' })`
-  // of the job's KeyObject can deadlock (the finished job's destructor takes the key mutex the export holds).
-  const pems = { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } };
-  const fromPem = (p) => ({ privateKey: crypto.createPrivateKey(p.privateKey), publicKey: crypto.createPublicKey(p.publicKey) });
-  const rsa = fromPem(crypto.generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001, ...pems }));
-  const ec = fromPem(crypto.generateKeyPairSync('ec', { namedCurve: 'P-256', ...pems }));
+  // generateKeyPair (lib.mjs): KeyObjects from PEM, safe to export as JWK on Node 20.
+  const rsa = generateKeyPair('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
+  const ec = generateKeyPair('ec', { namedCurve: 'P-256' });
   const KID = 'ins_bench_rsa_1';
   const pem = rsa.publicKey.export({ type: 'spki', format: 'pem' });
   const keyObject = crypto.createPublicKey(pem);
