@@ -57,11 +57,21 @@ export declare class NativeVerifier {
   /**
    * Verifies, fetching keys when needed (single-flight, never cached on failure): the payload as JSON text or
    * a failure object.
+   *
+   * A sync function that moves a clone of the verifier into the future: a future never borrows the JS-owned
+   * object, which a worker thread's teardown frees while the future may still run.
    */
   verify(token: string): Promise<string | NativeVerifyResult>
 }
 
-/** One in-flight proxied request. Dropping it (or `cancel()`) closes the upstream connection. */
+/**
+ * One in-flight proxied request. Dropping it (or `cancel()`) closes the upstream connection.
+ *
+ * The async methods are sync functions that clone `inner` into the future they spawn: a future must never
+ * borrow the JS-owned object, which is freed when its worker thread's environment is torn down while the
+ * future may still run (that was a use-after-free that crashed the process when a worker exited with a
+ * request in flight).
+ */
 export declare class ProxyExchange {
   /** Queues a request-body chunk without waiting: 0 accepted, 1 full (not taken), 2 closed. */
   write(chunk: Buffer): number
@@ -103,6 +113,12 @@ export declare function configureCachesJson(configJson: string): void
 
 /** The Clerk Frontend API URL for a publishable key (SPEC 1.4); an invalid key selects production. */
 export declare function fapiUrlFromPublishableKey(publishableKey: string): string
+
+/**
+ * Checks verified session claims (JSON text) against a required organization (`null` = any); see
+ * [`NativeIdentityRefusal`].
+ */
+export declare function identityCheck(claimsJson: string, requiredOrg?: string | undefined | null): NativeIdentityRefusal | null
 
 /** Validates the claims (required org first, then user) and looks the identity up. */
 export declare function identityGet(claimsJson: string, requiredOrg?: string | undefined | null): NativeIdentityLookup
@@ -164,6 +180,21 @@ export interface NativeIdentityLookup {
   key?: string
   /** The cached value as JSON text, on a hit. */
   value?: string
+}
+
+/**
+ * Why a session's identity is refused under a required organization, as `{ code, message, status }`, or
+ * null when it is accepted. The same rule as the identity cache key and the auth object (core
+ * `token::identity`): claims naming two users or two organizations are refused (401), a missing or other
+ * organization is 403.
+ */
+export interface NativeIdentityRefusal {
+  /** `missing_user_id`, `missing_org_id`, `org_mismatch`, `ambiguous_user_id` or `ambiguous_org_id`. */
+  code: string
+  /** The error's message. */
+  message: string
+  /** 401 or 403. */
+  status: number
 }
 
 /** Options of the native proxy, already resolved against the environment by the JS layer. */

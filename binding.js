@@ -844,6 +844,7 @@ module.exports.cacheStatsJson = nativeBinding.cacheStatsJson
 module.exports.clearCaches = nativeBinding.clearCaches
 module.exports.configureCachesJson = nativeBinding.configureCachesJson
 module.exports.fapiUrlFromPublishableKey = nativeBinding.fapiUrlFromPublishableKey
+module.exports.identityCheck = nativeBinding.identityCheck
 module.exports.identityGet = nativeBinding.identityGet
 module.exports.identitySet = nativeBinding.identitySet
 module.exports.invalidateIdentity = nativeBinding.invalidateIdentity

@@ -7,7 +7,8 @@ use clerk_native_core::proxy::{
     path, publishable_key, BodyError, BodyInput, Exchange, IncomingRequest, ProxyConfig,
     ProxyOptions, ReadInto, WriteOutcome,
 };
-use napi::bindgen_prelude::{within_runtime_if_available, Buffer, Either};
+use napi::bindgen_prelude::{within_runtime_if_available, Buffer, Either, PromiseRaw};
+use napi::Env;
 use napi_derive::napi;
 
 use crate::headers::{from_flat, to_flat};
@@ -102,14 +103,30 @@ impl NativeProxy {
         };
         let config = Arc::clone(&self.config);
         let inner = within_runtime_if_available(move || Exchange::start(config, request, body));
-        ProxyExchange { inner }
+        ProxyExchange {
+            inner: Arc::new(inner),
+        }
     }
 }
 
 /// One in-flight proxied request. Dropping it (or `cancel()`) closes the upstream connection.
+///
+/// The async methods are sync functions that clone `inner` into the future they spawn: a future must never
+/// borrow the JS-owned object, which is freed when its worker thread's environment is torn down while the
+/// future may still run (that was a use-after-free that crashed the process when a worker exited with a
+/// request in flight).
 #[napi]
 pub struct ProxyExchange {
-    inner: Exchange,
+    inner: Arc<Exchange>,
+}
+
+impl Drop for ProxyExchange {
+    /// The JS object is gone (garbage-collected, or its worker's environment torn down): cancel the exchange so
+    /// the futures still holding `inner` end at once and the upstream connection closes, as dropping the last
+    /// handle did before the futures shared it.
+    fn drop(&mut self) {
+        self.inner.cancel();
+    }
 }
 
 /// `write()` result: the chunk was queued.
@@ -132,10 +149,15 @@ impl ProxyExchange {
     }
 
     /// Queues a request-body chunk, resolving when there is room. Resolves false if the upstream side is gone.
-    #[napi]
-    pub async fn write_async(&self, chunk: Buffer) -> bool {
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub fn write_async<'env>(
+        &self,
+        env: &'env Env,
+        chunk: Buffer,
+    ) -> napi::Result<PromiseRaw<'env, bool>> {
         let bytes = Bytes::copy_from_slice(&chunk);
-        self.inner.write(bytes).await
+        let inner = Arc::clone(&self.inner);
+        env.spawn_future(async move { Ok(inner.write(bytes).await) })
     }
 
     /// Ends the request body.
@@ -151,20 +173,13 @@ impl ProxyExchange {
     }
 
     /// Resolves with the response head (never rejects: failures are JSON error responses).
-    #[napi]
-    pub async fn response(&self) -> NativeResponseHead {
-        let head = self.inner.response().await;
-        NativeResponseHead {
-            status: u32::from(head.status),
-            status_text: head.status_text,
-            headers: to_flat(&head.headers),
-            body: if head.body.is_empty() {
-                None
-            } else {
-                Some(Buffer::from(head.body.to_vec()))
-            },
-            done: head.done,
-        }
+    #[napi(ts_return_type = "Promise<NativeResponseHead>")]
+    pub fn response<'env>(
+        &self,
+        env: &'env Env,
+    ) -> napi::Result<PromiseRaw<'env, NativeResponseHead>> {
+        let inner = Arc::clone(&self.inner);
+        env.spawn_future(async move { Ok(response_head(inner.response().await)) })
     }
 
     /// Copies available body bytes into `buf` without waiting (no allocation; for a caller-owned buffer pool).
@@ -183,21 +198,45 @@ impl ProxyExchange {
     }
 
     /// Resolves when `readInto` has data, the end, or a failure to report.
-    #[napi]
-    pub async fn readable(&self) {
-        self.inner.readable().await;
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn readable<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
+        let inner = Arc::clone(&self.inner);
+        env.spawn_future(async move {
+            inner.readable().await;
+            Ok(())
+        })
     }
 
     /// Resolves with the next body bytes, null at the end, or a string error code when the body failed:
     /// `proxy_body_idle_timeout`, `proxy_upstream_body_error` or `proxy_cancelled` (the JS layer turns it
     /// into an Error with that `code`).
     #[napi(ts_return_type = "Promise<Buffer | string | null>")]
-    pub async fn read(&self) -> Option<Either<Buffer, &'static str>> {
-        match self.inner.read().await {
-            Ok(Some(bytes)) => Some(Either::A(Buffer::from(bytes.to_vec()))),
-            Ok(None) => None,
-            Err(e) => Some(Either::B(e.code())),
-        }
+    pub fn read<'env>(
+        &self,
+        env: &'env Env,
+    ) -> napi::Result<PromiseRaw<'env, Option<Either<Buffer, &'static str>>>> {
+        let inner = Arc::clone(&self.inner);
+        env.spawn_future(async move {
+            Ok(match inner.read().await {
+                Ok(Some(bytes)) => Some(Either::A(Buffer::from(bytes.to_vec()))),
+                Ok(None) => None,
+                Err(e) => Some(Either::B(e.code())),
+            })
+        })
+    }
+}
+
+fn response_head(head: clerk_native_core::proxy::ResponseHead) -> NativeResponseHead {
+    NativeResponseHead {
+        status: u32::from(head.status),
+        status_text: head.status_text,
+        headers: to_flat(&head.headers),
+        body: if head.body.is_empty() {
+            None
+        } else {
+            Some(Buffer::from(head.body.to_vec()))
+        },
+        done: head.done,
     }
 }
 

@@ -12,8 +12,8 @@ use clerk_native_core::token::{
     AuthObject, HasParams, JwtPayload, Reverification, TokenType, TokenVerificationError, Verifier,
     VerifyOptions,
 };
-use napi::bindgen_prelude::{Either, Either3};
-use napi::{Error, Result, Status};
+use napi::bindgen_prelude::{Either, Either3, PromiseRaw};
+use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
 /// Options of `verifyToken` / `authenticateRequest` (Clerk's names).
@@ -144,9 +144,17 @@ impl NativeVerifier {
 
     /// Verifies, fetching keys when needed (single-flight, never cached on failure): the payload as JSON text or
     /// a failure object.
-    #[napi]
-    pub async fn verify(&self, token: String) -> Either<String, NativeVerifyResult> {
-        verify_either(self.inner.verify_json(&token).await)
+    ///
+    /// A sync function that moves a clone of the verifier into the future: a future never borrows the JS-owned
+    /// object, which a worker thread's teardown frees while the future may still run.
+    #[napi(ts_return_type = "Promise<string | NativeVerifyResult>")]
+    pub fn verify<'env>(
+        &self,
+        env: &'env Env,
+        token: String,
+    ) -> Result<PromiseRaw<'env, Either<String, NativeVerifyResult>>> {
+        let inner = Arc::clone(&self.inner);
+        env.spawn_future(async move { Ok(verify_either(inner.verify_json(&token).await)) })
     }
 }
 
@@ -301,19 +309,23 @@ impl NativeAuthenticator {
     }
 
     /// Authenticates, using the network when needed.
-    #[napi]
-    pub async fn authenticate(
+    #[napi(ts_return_type = "Promise<NativeAuthResult>")]
+    pub fn authenticate<'env>(
         &self,
+        env: &'env Env,
         authorization: Option<String>,
         cookie: Option<String>,
         method: String,
-    ) -> NativeAuthResult {
-        let input = AuthInput {
-            authorization: authorization.as_deref(),
-            cookie: cookie.as_deref(),
-            method: &method,
-        };
-        auth_result(self.inner.authenticate(&input).await)
+    ) -> Result<PromiseRaw<'env, NativeAuthResult>> {
+        let inner = Arc::clone(&self.inner);
+        env.spawn_future(async move {
+            let input = AuthInput {
+                authorization: authorization.as_deref(),
+                cookie: cookie.as_deref(),
+                method: &method,
+            };
+            Ok(auth_result(inner.authenticate(&input).await))
+        })
     }
 }
 
@@ -327,16 +339,19 @@ pub struct NativePendingAuth {
 #[napi]
 impl NativePendingAuth {
     /// Completes the authentication (once).
-    #[napi]
-    pub async fn finish(&self) -> Result<NativeAuthResult> {
+    #[napi(ts_return_type = "Promise<NativeAuthResult>")]
+    pub fn finish<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, NativeAuthResult>> {
         let pending = self.pending.lock().ok().and_then(|mut g| g.take());
-        match pending {
-            Some(p) => Ok(auth_result(self.inner.finish(p).await)),
-            None => Err(Error::new(
-                Status::GenericFailure,
-                "this authentication was already finished",
-            )),
-        }
+        let inner = Arc::clone(&self.inner);
+        env.spawn_future(async move {
+            match pending {
+                Some(p) => Ok(auth_result(inner.finish(p).await)),
+                None => Err(Error::new(
+                    Status::GenericFailure,
+                    "this authentication was already finished",
+                )),
+            }
+        })
     }
 }
 
