@@ -7,7 +7,7 @@ const { validateProxyOptions } = require('./lib/options')
 const { sendNodeError } = require('./lib/errors')
 const { authenticateRequest, signedOutAuth } = require('./lib/auth')
 const { nativeVerifyOptions } = require('./lib/token')
-const { resolveIdentity } = require('./lib/identity')
+const { resolveIdentity, organizationRefusal } = require('./lib/identity')
 
 const AUTH_BRAND = Symbol.for('clerk-native.express.auth')
 // Options of clerkMiddleware that are not authenticateRequest options.
@@ -112,33 +112,43 @@ function clerkMiddleware(options = {}) {
     }
     authenticateRequest(req, authOptions)
       .then((state) => {
-      const auth = attachAuth(req, state)
-      if (!resolveUser || !state.isAuthenticated || state.tokenType !== 'session_token') {
-        if (resolveUser) {
-          auth.user = null
-          req.auth.user = null
+        // organizationId is enforced on every authenticated request, every token type, before the route runs.
+        const refusal = organizationRefusal(state, organizationId)
+        if (refusal !== null) {
+          sendIdentityError(res, refusal)
+          return
         }
-        next()
-        return
-      }
-      resolveIdentity(state, resolveUser, organizationId).then(
-        (user) => {
-          auth.user = user
-          req.auth.user = user
+        const auth = attachAuth(req, state)
+        if (!resolveUser || !state.isAuthenticated || state.tokenType !== 'session_token') {
+          if (resolveUser) {
+            auth.user = null
+            req.auth.user = null
+          }
           next()
-        },
-        (err) => {
-          if (err && err.name === 'IdentityError') {
-            const body = JSON.stringify({ errors: [{ code: err.code, message: err.message }] })
-            res.writeHead(err.status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
-            res.end(body)
-          } else next(err)
-        },
-      )
-    })
+          return
+        }
+        resolveIdentity(state, resolveUser, organizationId).then(
+          (user) => {
+            auth.user = user
+            req.auth.user = user
+            next()
+          },
+          (err) => {
+            if (err && err.name === 'IdentityError') sendIdentityError(res, err)
+            else next(err)
+          },
+        )
+      })
       // Anything thrown while attaching or resolving goes to Express's error handling, never unhandled.
       .catch(next)
   }
+}
+
+/** Answers an IdentityError as JSON `{"errors":[{code, message}]}` with its status (401/403), never cached. */
+function sendIdentityError(res, err) {
+  const body = JSON.stringify({ errors: [{ code: err.code, message: err.message }] })
+  res.writeHead(err.status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
+  res.end(body)
 }
 
 /** `req.auth`: a function returning the auth object, which also carries its fields (legacy object access). */

@@ -4,7 +4,7 @@
 const { clerkFrontendApiProxy: coreProxy, defaultProxy, normalizeProxyPath } = require('./lib/proxy')
 const { errorResponse } = require('./lib/errors')
 const { authenticateRequest: coreAuthenticate } = require('./lib/auth')
-const { resolveIdentity } = require('./lib/identity')
+const { resolveIdentity, organizationRefusal } = require('./lib/identity')
 
 /**
  * Next flavour of `clerkFrontendApiProxy`: the publishable key also comes from
@@ -84,7 +84,11 @@ function authenticateRequest(request, options = {}) {
  */
 async function getAuth(request, options = {}) {
   const { resolveUser, organizationId, ...rest } = options || {}
+  if (organizationId != null && typeof organizationId !== 'string') throw new TypeError('clerk-native: organizationId must be a string')
   const state = await authenticateRequest(request, rest)
+  // organizationId is enforced for every authenticated request and token type, with or without resolveUser.
+  const refusal = organizationRefusal(state, organizationId)
+  if (refusal !== null) throw refusal
   const auth = state.toAuth()
   if (resolveUser) {
     if (typeof resolveUser !== 'function') throw new TypeError('clerk-native: resolveUser must be a function (auth) => user')

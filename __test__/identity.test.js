@@ -270,7 +270,7 @@ describe('identity cache through Express clerkMiddleware({ resolveUser })', () =
     )
   })
 
-  test('the user comes from user_id, then sub (the key follows the claims, the session id never)', async () => {
+  test('the user is sub (a user_id must agree), the org is the auth object\'s (the key follows the claims, the session id never)', async () => {
     const resolveUser = resolver()
     const app = await startApp({ jwtKey, resolveUser })
     // user_id that agrees with sub is the key
@@ -282,10 +282,15 @@ describe('identity cache through Express clerkMiddleware({ resolveUser })', () =
     await get(app, tokenFor({ sub: 'user_sub', user_id: 42, org_id: 'org_k' }))
     assert.equal(resolveUser.calls.length, 2, 'both keyed by sub: one call')
     assert.equal(invalidateIdentity({ orgId: 'org_k', userId: 'user_sub' }), 1)
-    // org from org_id, then o.id
-    await get(app, tokenFor({ sub: 'user_o', org_id: 'org_v1', o: { id: 'org_v2' } }))
+    // The org is the auth object's (v1 org_id, v2 o.id); a token whose org_id and o.id disagree is refused before
+    // any lookup (hardening round 2, item 2: it used to be keyed under org_id while the auth object showed o.id).
+    const mixed = await get(app, tokenFor({ sub: 'user_o', org_id: 'org_v1', o: { id: 'org_v2' } }))
+    assert.equal(mixed.status, 401)
+    assert.equal(mixed.body.errors[0].code, 'ambiguous_org_id')
     assert.equal(invalidateIdentity({ orgId: 'org_v2' }), 0)
-    assert.equal(invalidateIdentity({ orgId: 'org_v1' }), 1)
+    assert.equal(invalidateIdentity({ orgId: 'org_v1' }), 0)
+    await get(app, tokenFor({ v: 2, sub: 'user_o', o: { id: 'org_v2' } }))
+    assert.equal(invalidateIdentity({ orgId: 'org_v2' }), 1)
   })
 
   test('a token whose user_id differs from sub never hands another user their record (401 ambiguous_user_id)', async () => {

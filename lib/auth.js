@@ -56,12 +56,32 @@ const SIGNED_OUT_SESSION = Object.freeze({
   factorVerificationAge: null,
 })
 
+const HAS_STRING_PARAMS = ['role', 'permission', 'feature', 'plan']
+
+/**
+ * `has(params)` of a signed-in session. As Clerk's: a parameter of the wrong type (a non-string `role`,
+ * `permission`, `feature` or `plan`, a params value that is not an object) answers false, never a throw; any
+ * other failure of the native check also answers false (fail closed).
+ */
+function sessionHas(claimsJson, params) {
+  if (params == null || typeof params !== 'object') return false
+  for (const name of HAS_STRING_PARAMS) {
+    const v = params[name]
+    if (v !== undefined && typeof v !== 'string') return false
+  }
+  try {
+    return binding.sessionHas(claimsJson, params)
+  } catch {
+    return false
+  }
+}
+
 function signedInSessionAuth(claimsJson, token) {
   const auth = JSON.parse(binding.sessionAuthObject(claimsJson))
   auth.tokenType = 'session_token'
   auth.isAuthenticated = true
   auth.getToken = async () => token
-  auth.has = (params) => binding.sessionHas(claimsJson, params || {})
+  auth.has = (params) => sessionHas(claimsJson, params)
   auth.debug = () => ({ userId: auth.userId, sessionId: auth.sessionId, orgId: auth.orgId })
   return auth
 }

@@ -16,17 +16,44 @@ function identityInvalidated() {
   inFlight.clear()
 }
 
+const UNAUTHENTICATED_CODES = new Set(['missing_user_id', 'ambiguous_user_id', 'ambiguous_org_id'])
+
 /**
- * An identity failure: `code` is `org_mismatch`, `missing_org_id` (403), `missing_user_id` or
- * `ambiguous_user_id` (`user_id` and `sub` name different users; 401).
+ * An identity failure: `code` is `org_mismatch`, `missing_org_id` (403), `missing_user_id`,
+ * `ambiguous_user_id` (`user_id` and `sub` name different users) or `ambiguous_org_id` (`org_id` and `o.id`
+ * name different organizations; 401).
  */
 class IdentityError extends Error {
-  constructor(code, message) {
+  constructor(code, message, status) {
     super(message)
     this.name = 'IdentityError'
     this.code = code
-    this.status = code === 'missing_user_id' || code === 'ambiguous_user_id' ? 401 : 403
+    this.status = status || (UNAUTHENTICATED_CODES.has(code) ? 401 : 403)
   }
+}
+
+/**
+ * Why an authenticated request is refused under a required organization (`organizationId`), as an
+ * IdentityError, or null when it is allowed. Every token type is checked, and the check fails closed:
+ * - session tokens: the organization is read by the core (token::identity), the same rule as the auth object's
+ *   `orgId` and the identity cache key; claims naming two organizations or two users are refused;
+ * - machine tokens: the organization they belong to (`orgId` of their auth object: an API key whose subject is
+ *   an organization); machine-to-machine tokens and user-owned tokens have none, so they are refused.
+ * @param {{ isAuthenticated: boolean, tokenType: string, claimsJson(): string | null, toAuth(): object }} state
+ * @param {string} organizationId
+ */
+function organizationRefusal(state, organizationId) {
+  if (!organizationId || !state.isAuthenticated) return null
+  if (state.tokenType === 'session_token') {
+    const claims = state.claimsJson()
+    if (claims == null) return new IdentityError('missing_org_id', 'missing Clerk organization id', 403)
+    const refusal = binding.identityCheck(claims, organizationId)
+    return refusal == null ? null : new IdentityError(refusal.code, refusal.message, refusal.status)
+  }
+  const orgId = state.toAuth().orgId
+  if (typeof orgId !== 'string' || orgId === '') return new IdentityError('missing_org_id', 'missing Clerk organization id', 403)
+  if (orgId !== organizationId) return new IdentityError('org_mismatch', 'organization id does not match', 403)
+  return null
 }
 
 /**
@@ -73,4 +100,4 @@ async function resolveIdentity(state, resolveUser, organizationId) {
   return pending
 }
 
-module.exports = { resolveIdentity, IdentityError, identityInvalidated }
+module.exports = { resolveIdentity, IdentityError, identityInvalidated, organizationRefusal }

@@ -144,3 +144,36 @@ pub fn identity_set(
         .insert(key, Arc::new(value), Sid::of(&claims));
     Ok(true)
 }
+
+/// Why a session's identity is refused under a required organization, as `{ code, message, status }`, or
+/// null when it is accepted. The same rule as the identity cache key and the auth object (core
+/// `token::identity`): claims naming two users or two organizations are refused (401), a missing or other
+/// organization is 403.
+#[napi(object)]
+pub struct NativeIdentityRefusal {
+    /// `missing_user_id`, `missing_org_id`, `org_mismatch`, `ambiguous_user_id` or `ambiguous_org_id`.
+    pub code: String,
+    /// The error's message.
+    pub message: String,
+    /// 401 or 403.
+    pub status: u32,
+}
+
+/// Checks verified session claims (JSON text) against a required organization (`null` = any); see
+/// [`NativeIdentityRefusal`].
+#[napi(catch_unwind)]
+pub fn identity_check(
+    claims_json: String,
+    required_org: Option<String>,
+) -> Result<Option<NativeIdentityRefusal>> {
+    let claims = parse_claims(&claims_json)?;
+    Ok(
+        clerk_native_core::token::check_session_identity(&claims, required_org.as_deref())
+            .err()
+            .map(|e| NativeIdentityRefusal {
+                code: e.code().to_owned(),
+                message: e.to_string(),
+                status: u32::from(e.status()),
+            }),
+    )
+}

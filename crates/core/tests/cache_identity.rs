@@ -92,7 +92,7 @@ fn a_token_missing_the_user_never_reads_or_writes_the_cache() {
 #[test]
 fn org_checks_come_first_and_reject() {
     let v1 = claims(json!({"sub": "user_1", "org_id": "org_2"}));
-    let v2 = claims(json!({"sub": "user_1", "o": {"id": "org_2", "rol": "admin"}}));
+    let v2 = claims(json!({"v": 2, "sub": "user_1", "o": {"id": "org_2", "rol": "admin"}}));
     for c in [&v1, &v2] {
         assert_eq!(
             IdentityKey::from_claims(c, Some("org_1")),
@@ -120,8 +120,21 @@ fn org_checks_come_first_and_reject() {
     // An empty required org means "any".
     assert!(IdentityKey::from_claims(&personal, Some("")).is_ok());
     // No coercion: a numeric org_id is missing, and v2 o.id is used instead.
-    let numeric = claims(json!({"sub": "u", "org_id": 1, "o": {"id": "org_1"}}));
+    let numeric = claims(json!({"v": 2, "sub": "u", "org_id": 1, "o": {"id": "org_1"}}));
     assert!(IdentityKey::from_claims(&numeric, Some("org_1")).is_ok());
+    // The org is read from the claim of the token's version only (the auth object's rule): a v1 token naming an
+    // org only in o.id, or naming another one there, is refused (hardening round 2, item 2).
+    for c in [
+        json!({"sub": "u", "o": {"id": "org_1"}}),
+        json!({"sub": "u", "org_id": "org_2", "o": {"id": "org_1"}}),
+        json!({"v": 2, "sub": "u", "org_id": "org_2", "o": {"id": "org_1"}}),
+    ] {
+        assert_eq!(
+            IdentityKey::from_claims(&claims(c.clone()), Some("org_1")),
+            Err(IdentityError::AmbiguousOrgId),
+            "{c}"
+        );
+    }
     let numeric_only = claims(json!({"sub": "u", "org_id": 1}));
     assert_eq!(
         IdentityKey::from_claims(&numeric_only, Some("1")),

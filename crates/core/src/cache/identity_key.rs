@@ -1,8 +1,9 @@
 //! [`IdentityKey`]: who a verified token is, as a cache key, built only from validated claims (SPEC §5, the
 //! mission-control lesson), plus [`identity_role`] and [`Sid`].
 //!
-//! - user = `user_id`, else `sub`; org = `org_id`, else `o.id` (v2). Only non-empty strings count: a number, a
-//!   null or an empty string is "missing", never coerced (mission-control once keyed on `fmt.Sprint(sid)`, so
+//! - user and org are [`SessionIdentity`]'s (`crate::token::identity`), the same claims the auth object reads:
+//!   user = `sub` (a `user_id` that differs is refused), org = v2 `o.id` / v1 `org_id` (claims naming two orgs are
+//!   refused). Only non-empty strings count: a number, a null or an empty string is "missing", never coerced (mission-control once keyed on `fmt.Sprint(sid)`, so
 //!   every sid-less token shared the key `"<nil>"` and could log in as another user).
 //! - Checked before any lookup: a required organization first (missing → [`IdentityError::MissingOrgId`], other
 //!   → [`IdentityError::OrgMismatch`]), then the user (missing → [`IdentityError::MissingUserId`], never a shared
@@ -19,67 +20,34 @@ use serde_json::Value;
 
 use crate::token::JwtPayload;
 
-/// Why no identity key could be built. Codes are stable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum IdentityError {
-    /// Neither `user_id` nor `sub` is a non-empty string.
-    #[error("missing Clerk user id")]
-    MissingUserId,
-    /// An organization is required but neither `org_id` nor `o.id` is a non-empty string.
-    #[error("missing Clerk organization id")]
-    MissingOrgId,
-    /// The token's organization is not the required one.
-    #[error("organization id does not match")]
-    OrgMismatch,
-    /// `user_id` and `sub` are both present and name different users: the key (from `user_id`) and the
-    /// session's user (`sub`, what the app resolves) would disagree, so one user's record could be cached
-    /// under another's key.
-    #[error("user_id and sub claims name different users")]
-    AmbiguousUserId,
-}
-
-impl IdentityError {
-    /// `missing_user_id`, `missing_org_id` or `org_mismatch`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::MissingUserId => "missing_user_id",
-            Self::MissingOrgId => "missing_org_id",
-            Self::OrgMismatch => "org_mismatch",
-            Self::AmbiguousUserId => "ambiguous_user_id",
-        }
-    }
-}
-
-impl AsRef<str> for IdentityError {
-    fn as_ref(&self) -> &str {
-        self.code()
-    }
-}
+pub use crate::token::identity::IdentityError;
+use crate::token::identity::SessionIdentity;
 
 fn non_empty_str(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
-/// The user id of verified claims: `user_id`, else `sub` (non-empty strings only).
+/// The user id of verified claims (`sub`), when the claims name one user (see [`SessionIdentity`]).
 pub fn claims_user_id(claims: &JwtPayload) -> Option<&str> {
-    non_empty_str(claims.get("user_id")).or_else(|| non_empty_str(claims.get("sub")))
+    SessionIdentity::of(claims).ok().and_then(|id| id.user_id)
 }
 
-/// The organization id of verified claims: `org_id`, else v2 `o.id` (non-empty strings only).
+/// The organization id of verified claims (v2 `o.id`, v1 `org_id`), when the claims name at most one
+/// organization (see [`SessionIdentity`]).
 pub fn claims_org_id(claims: &JwtPayload) -> Option<&str> {
-    non_empty_str(claims.get("org_id"))
-        .or_else(|| non_empty_str(claims.get("o").and_then(|o| o.get("id"))))
+    SessionIdentity::of(claims).ok().and_then(|id| id.org_id)
 }
 
-/// The organization role of verified claims, normalized to Clerk's `org:<role>` form: v1 `org_role`
-/// (`"org:admin"`) as it is, else v2 `o.rol` (`"admin"`) prefixed with `org:` (as Clerk's auth object does). So
-/// both claim versions of an admin give `org:admin` (mission-control mapped v1 `org:admin` to viewer).
+/// The organization role of verified claims, normalized to Clerk's `org:<role>` form and read from the claim
+/// of the token's version, as the auth object does: v1 `org_role` (`"org:admin"`) as it is, v2 `o.rol`
+/// (`"admin"`) prefixed with `org:`. So both claim versions of an admin give `org:admin` (mission-control
+/// mapped v1 `org:admin` to viewer).
 pub fn identity_role(claims: &JwtPayload) -> Option<Cow<'_, str>> {
-    if let Some(role) = non_empty_str(claims.get("org_role")) {
-        return Some(Cow::Borrowed(role));
+    if crate::token::identity::is_v2(claims) {
+        return non_empty_str(claims.get("o").and_then(|o| o.get("rol")))
+            .map(|rol| Cow::Owned(format!("org:{rol}")));
     }
-    non_empty_str(claims.get("o").and_then(|o| o.get("rol")))
-        .map(|rol| Cow::Owned(format!("org:{rol}")))
+    non_empty_str(claims.get("org_role")).map(Cow::Borrowed)
 }
 
 /// Whether the token carried a session id, which selects the identity TTL.
@@ -137,21 +105,8 @@ impl IdentityKey {
         claims: &JwtPayload,
         required_org: Option<&str>,
     ) -> Result<Self, IdentityError> {
-        let org = claims_org_id(claims);
-        if let Some(required) = required_org.filter(|r| !r.is_empty()) {
-            match org {
-                None => return Err(IdentityError::MissingOrgId),
-                Some(o) if o != required => return Err(IdentityError::OrgMismatch),
-                Some(_) => {}
-            }
-        }
-        let user = claims_user_id(claims).ok_or(IdentityError::MissingUserId)?;
-        if let Some(sub) = non_empty_str(claims.get("sub")) {
-            if sub != user {
-                return Err(IdentityError::AmbiguousUserId);
-            }
-        }
-        Self::new(org, user)
+        let id = crate::token::identity::check_session_identity(claims, required_org)?;
+        Self::new(id.org_id, id.user()?)
     }
 
     /// The readable form `org:<orgId>:user:<userId>`.
@@ -225,17 +180,27 @@ mod tests {
     }
 
     #[test]
-    fn precedence_of_claims() {
-        // user_id (when it agrees with sub, or sub is absent) and org_id come first.
-        let c = claims(json!({"user_id": "u1", "org_id": "o1", "o": {"id": "o2"}}));
+    fn key_uses_the_auth_objects_claims_and_refuses_conflicts() {
+        // Regression (hardening round 2, item 2): org_id and o.id naming different orgs used to key the user
+        // under org_id while the auth object showed o.id.
+        let c = claims(json!({"v": 2, "sub": "u1", "org_id": "o1", "o": {"id": "o2"}}));
         assert_eq!(
-            IdentityKey::from_claims(&c, None).expect("key").as_str(),
-            "org:o1:user:u1"
+            IdentityKey::from_claims(&c, None),
+            Err(IdentityError::AmbiguousOrgId)
         );
-        let c = claims(json!({"user_id": "", "sub": "u2", "org_id": 5, "o": {"id": "o2"}}));
+        assert_eq!(
+            IdentityKey::from_claims(&c, Some("o1")),
+            Err(IdentityError::AmbiguousOrgId)
+        );
+        let c = claims(json!({"v": 2, "user_id": "", "sub": "u2", "org_id": 5, "o": {"id": "o2"}}));
         assert_eq!(
             IdentityKey::from_claims(&c, None).expect("key").as_str(),
             "org:o2:user:u2"
+        );
+        let c = claims(json!({"sub": "u3", "org_id": "o1"}));
+        assert_eq!(
+            IdentityKey::from_claims(&c, None).expect("key").as_str(),
+            "org:o1:user:u3"
         );
     }
 

@@ -54,10 +54,13 @@ fn truthy_string(v: Option<&Value>) -> Option<&str> {
 impl AuthObject {
     /// Build the auth object from verified session claims: v2 when `v == 2`, v1 otherwise (SPEC 3.7).
     pub fn from_claims(claims: &JwtPayload) -> Result<Self, ClaimsError> {
-        let is_v2 = claims.get("v").and_then(Value::as_f64) == Some(2.0);
-        let (org_id, org_role, org_slug, org_permissions) = if is_v2 {
+        let is_v2 = super::identity::is_v2(claims);
+        // The organization claim is chosen in one place for the auth object, the identity key and the
+        // organizationId requirement (token::identity).
+        let org_id = string_claim(super::identity::org_claim(claims));
+        let (org_role, org_slug, org_permissions) = if is_v2 {
             match claims.get("o").and_then(Value::as_object) {
-                None => (None, None, None, None),
+                None => (None, None, None),
                 Some(o) => {
                     let fea = claims.get("fea").and_then(Value::as_str).unwrap_or("");
                     let org_features = parse_org_features(fea)?;
@@ -67,7 +70,6 @@ impl AuthObject {
                         o.get("fpm").and_then(Value::as_str),
                     );
                     (
-                        string_claim(o.get("id")),
                         truthy_string(o.get("rol")).map(|r| format!("org:{r}")),
                         string_claim(o.get("slg")),
                         Some(permissions),
@@ -85,7 +87,6 @@ impl AuthObject {
                         .collect()
                 });
             (
-                string_claim(claims.get("org_id")),
                 string_claim(claims.get("org_role")),
                 string_claim(claims.get("org_slug")),
                 perms,

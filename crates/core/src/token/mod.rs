@@ -9,6 +9,7 @@
 pub mod base64url;
 pub mod claims;
 pub mod error;
+pub mod identity;
 pub mod jsfmt;
 pub mod jwt;
 pub mod keys;
@@ -17,6 +18,7 @@ pub mod verify;
 
 pub use claims::{AuthObject, ClaimsError, HasParams, Reverification};
 pub use error::{MachineErrorCode, MachineTokenError, Reason, TokenVerificationError};
+pub use identity::{check_session_identity, IdentityError, SessionIdentity};
 pub use jwt::{decode as decode_jwt, Algorithm, Jwt, JwtPayload};
 pub use keys::{KeyError, KeyHandle, VerifierKey};
 pub use machine::{verify_machine_token, MachineAuth, TokenType};
