@@ -28,8 +28,12 @@ export interface ClerkMiddlewareOptions extends Omit<FrontendApiProxyOptions, 'p
    */
   resolveUser?: (auth: AuthObject) => unknown | Promise<unknown>
   /**
-   * Requires this organization before any identity lookup: a token of another org gets 403
-   * `{"errors":[{"code":"org_mismatch"}]}`, one without an org 403 `missing_org_id`.
+   * Requires this organization on every authenticated request, whatever the token type, before the route and any
+   * identity lookup (with or without `resolveUser`): a token of another org gets 403
+   * `{"errors":[{"code":"org_mismatch"}]}`, one without an org 403 `missing_org_id` (machine tokens count by the
+   * organization that owns them: an org's API key passes, M2M, OAuth and user-owned tokens have none). A session
+   * token whose `org_id` and `o.id` claims name different organizations gets 401 `ambiguous_org_id`. Signed-out
+   * requests pass as signed out (use `requireAuth` to refuse them).
    */
   organizationId?: string
 }

@@ -45,8 +45,10 @@ export declare function authenticateRequest(request: Request, options?: NextAuth
 
 /**
  * The auth object of a request. With `resolveUser`, the app's user is resolved through the identity cache into
- * `auth.user` (`organizationId` requires an organization; a mismatch rejects with an `IdentityError`, `code`
- * `org_mismatch` / `missing_org_id` / `missing_user_id` / `ambiguous_user_id`, before any lookup).
+ * `auth.user`. `organizationId` requires an organization on every authenticated request and token type (with or
+ * without `resolveUser`; machine tokens by the organization that owns them): a refusal rejects with an
+ * `IdentityError` (`status` 403 `org_mismatch` / `missing_org_id`; 401 `missing_user_id` / `ambiguous_user_id` /
+ * `ambiguous_org_id`), before any lookup.
  */
 export declare function getAuth(
   request: Request,
