@@ -217,8 +217,9 @@ pub struct Exchange {
     /// The body ended cleanly (seen by [`Exchange::readable`]).
     ended: std::sync::atomic::AtomicBool,
     cancel: CancellationToken,
-    /// Fired by [`Exchange::write`] when the upstream took no request-body byte for `idleTimeoutMs`.
-    upload_stalled: CancellationToken,
+    /// Fired by [`Exchange::write`] when the upstream took no request-body byte for `idleTimeoutMs` (only for a
+    /// streamed body: no allocation on the GET path).
+    upload_stalled: Option<CancellationToken>,
     /// The body idle limit (`idleTimeoutMs`).
     idle: Option<Duration>,
     _live: Live,
@@ -253,7 +254,7 @@ impl Exchange {
         let (head_tx, head_rx) = oneshot::channel();
         let (chunk_tx, chunk_rx) = mpsc::channel(RESPONSE_BODY_SLOTS);
         let cancel = CancellationToken::new();
-        let upload_stalled = CancellationToken::new();
+        let upload_stalled = matches!(body, BodyInput::Stream).then(CancellationToken::new);
         let idle = config.idle_timeout;
         let mut body_tx = None;
         let prepared = config.prepare(req).and_then(|p| match config.try_acquire_slot() {
@@ -342,7 +343,9 @@ impl Exchange {
             r = with_idle(self.idle, tx.send(chunk)) => match r {
                 Some(r) => r.is_ok(),
                 None => {
-                    self.upload_stalled.cancel();
+                    if let Some(stalled) = &self.upload_stalled {
+                        stalled.cancel();
+                    }
                     false
                 }
             },
@@ -547,8 +550,9 @@ struct Task {
     head_tx: oneshot::Sender<ResponseHead>,
     chunk_tx: mpsc::Sender<Result<Bytes, BodyError>>,
     cancel: CancellationToken,
-    /// Fired when the upstream took no request-body byte for `idleTimeoutMs` (see [`Exchange::write`]).
-    upload_stalled: CancellationToken,
+    /// Fired when the upstream took no request-body byte for `idleTimeoutMs` (see [`Exchange::write`]); only
+    /// for a streamed body.
+    upload_stalled: Option<CancellationToken>,
     /// Counted in [`exchange_counts`] until the task ends or is dropped.
     live: Live,
     /// One of the config's `maxConnections` slots, held until the task ends.
@@ -649,10 +653,16 @@ impl Task {
             }
         };
         let send = builder.send();
+        let upload_stalled = async move {
+            match upload_stalled {
+                Some(t) => t.cancelled_owned().await,
+                None => std::future::pending::<()>().await,
+            }
+        };
         let result = tokio::select! {
             biased;
             _ = cancel.cancelled() => return,
-            _ = upload_stalled.cancelled() => {
+            _ = upload_stalled => {
                 let _ = head_tx.send(failed(
                     408,
                     "The request body moved no byte within idleTimeoutMs (the upstream stopped reading it)".to_string(),
