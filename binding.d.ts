@@ -36,6 +36,12 @@ export declare class NativePendingAuth {
 export declare class NativeProxy {
   /** Builds a proxy. Never throws for bad values: they become 500 `proxy_configuration_error` responses. */
   constructor(options: NativeProxyOptions)
+  /**
+   * The first configuration problem as `[option, kind, message]` (`option`: `publishableKey`, `secretKey` or
+   * `fapiUrl`; `kind`: `missing` or `invalid`; `message`: the per-request error text, never the key), or
+   * null when the configuration is complete.
+   */
+  get configProblem(): Array<string> | null
   /** The normalized proxy path. */
   get proxyPath(): string
   /**
@@ -135,6 +141,12 @@ export declare function invalidateIdentity(orgId?: string | undefined | null, us
 /** Removes a token from the verified and negative caches (under every scope); returns how many entries went. */
 export declare function invalidateToken(token: string): number
 
+/**
+ * True when `host` is a valid `host[:port]` by the proxy's one host grammar (letters, digits, `-`, `.`, `_`, or a
+ * bracketed IPv6 literal; a port of 1-5 digits up to 65535), the one used for X-Forwarded-Host and request URLs.
+ */
+export declare function isValidHost(host: string): boolean
+
 /** True when `pathname` is the proxy path or below it (SPEC 1.6). `proxyPath` is normalized first. */
 export declare function matchProxyPath(pathname: string, proxyPath?: string | undefined | null): boolean
 
@@ -213,6 +225,8 @@ export interface NativeProxyOptions {
   idleTimeoutMs?: number
   /** Trust client X-Forwarded-* / CF-Connecting-IP / X-Real-IP. Default true (Clerk's behaviour). */
   trustForwardedHeaders?: boolean
+  /** Concurrent upstream exchanges allowed (default 512); more get 503 `proxy_too_many_requests`. */
+  maxConnections?: number
 }
 
 /** Status, headers and first body bytes of a proxied response. */

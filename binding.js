@@ -849,6 +849,7 @@ module.exports.identityGet = nativeBinding.identityGet
 module.exports.identitySet = nativeBinding.identitySet
 module.exports.invalidateIdentity = nativeBinding.invalidateIdentity
 module.exports.invalidateToken = nativeBinding.invalidateToken
+module.exports.isValidHost = nativeBinding.isValidHost
 module.exports.matchProxyPath = nativeBinding.matchProxyPath
 module.exports.nativeStats = nativeBinding.nativeStats
 module.exports.normalizeProxyPath = nativeBinding.normalizeProxyPath

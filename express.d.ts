@@ -41,6 +41,12 @@ export interface ClerkMiddlewareOptions extends Omit<FrontendApiProxyOptions, 'p
 /**
  * `@clerk/express`-compatible middleware. The proxy branch runs first; every other request is authenticated and
  * gets `req.auth` (callable, and carrying the auth object's fields) before `next()`.
+ *
+ * With `frontendApiProxy` enabled (or a function), throws at construction, with environment fallbacks applied, an
+ * `Error` whose `code` is `proxy_configuration_error` and whose message names the option and the fix, when the
+ * publishable key or secret key is missing, the secret key holds CR/LF/NUL, or `fapiUrl` is invalid. A malformed
+ * `Host` header gets 400 `Invalid Host header` on proxy paths only; other routes continue with `next()`.
+ * `maxConnections` (default 512) bounds the proxy's concurrent upstream exchanges (503 `proxy_too_many_requests`).
  */
 export declare function clerkMiddleware(options?: ClerkMiddlewareOptions): RequestHandler
 
@@ -51,7 +57,10 @@ export interface FrontendApiProxyMiddlewareOptions extends Omit<FrontendApiProxy
   path?: string
 }
 
-/** The Frontend API proxy alone, as a middleware. */
+/**
+ * The Frontend API proxy alone, as a middleware. Throws at construction as {@link clerkMiddleware} does for
+ * missing keys, an invalid secret key or an invalid `fapiUrl`.
+ */
 export declare function frontendApiProxy(options?: FrontendApiProxyMiddlewareOptions): RequestHandler
 
 /** The auth object of a request that went through `clerkMiddleware()` (throws otherwise). */

@@ -2,7 +2,7 @@
 // clerk-native/express: Express 4/5 middleware. The Frontend API proxy branch runs before anything else;
 // authentication (authenticateRequest) comes after it and exposes `req.auth` / `getAuth(req)`.
 
-const { defaultProxy, normalizeProxyPath } = require('./lib/proxy')
+const { defaultProxy, normalizeProxyPath, assertConfiguration, isValidHost, ALL_CHECKS } = require('./lib/proxy')
 const { validateProxyOptions } = require('./lib/options')
 const { sendNodeError } = require('./lib/errors')
 const { authenticateRequest, signedOutAuth } = require('./lib/auth')
@@ -16,14 +16,12 @@ const NON_AUTH_OPTIONS = [
   'timeoutMs',
   'idleTimeoutMs',
   'trustForwardedHeaders',
+  'maxConnections',
   'fapiUrl',
   'debug',
   'resolveUser',
   'organizationId',
 ]
-
-// RFC 3986 host (reg-name, IPv4, IP-literal) with an optional port: anything else cannot be a Host header.
-const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::\d*)?$/
 
 function proxyOptionsOf(options, proxyPath) {
   return {
@@ -34,6 +32,7 @@ function proxyOptionsOf(options, proxyPath) {
     timeoutMs: options.timeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
     trustForwardedHeaders: options.trustForwardedHeaders,
+    maxConnections: options.maxConnections,
   }
 }
 
@@ -63,7 +62,10 @@ function createProxyBranch(options, cfg) {
   const proxyPath = normalizeProxyPath(cfg.path)
   const enabled = cfg.enabled
   const proxyOptions = proxyOptionsOf(options, proxyPath)
-  defaultProxy(proxyOptions) // validate option types now (throws TypeError)
+  // Option types (TypeError) and, when the proxy can be on, missing keys / invalid secretKey / fapiUrl (Error
+  // with code proxy_configuration_error), with environment fallbacks as they are now.
+  const proxy = defaultProxy(proxyOptions)
+  if (enabled) assertConfiguration(proxy, proxyOptions, undefined, ALL_CHECKS)
   return function proxyBranch(req, res) {
     if (!enabled) return false
     const target = req.originalUrl || req.url || '/'
@@ -74,13 +76,31 @@ function createProxyBranch(options, cfg) {
     }
     const rawHost = req.headers.host
     const host = rawHost === undefined || rawHost === '' ? 'localhost' : rawHost
-    if (!VALID_HOST.test(host)) {
+    let pathname
+    try {
+      pathname = pathnameOf(target)
+    } catch {
+      return false // not a path we could ever proxy
+    }
+    const underProxyPath = pathname === proxyPath || pathname.startsWith(proxyPath + '/')
+    if (!isValidHost(host)) {
+      // Only the proxy answers for a bad Host; every other route is the app's business.
+      if (!underProxyPath) return false
       sendNodeError(res, 400, 'proxy_request_failed', 'Invalid Host header')
       return true
     }
-    if (typeof enabled === 'function' && !enabled(new URL(target, 'http://' + host))) return false
-    const pathname = pathnameOf(target)
-    if (pathname !== proxyPath && !pathname.startsWith(proxyPath + '/')) return false
+    if (typeof enabled === 'function') {
+      let url
+      try {
+        url = new URL(target, 'http://' + host)
+      } catch {
+        if (!underProxyPath) return false
+        sendNodeError(res, 400, 'proxy_request_failed', 'Invalid request target')
+        return true
+      }
+      if (!enabled(url)) return false
+    }
+    if (!underProxyPath) return false
     const proto = req.protocol || (req.socket && req.socket.encrypted ? 'https' : 'http')
     defaultProxy(proxyOptions).pipeNode(req, res, `${proto}://${host}${target}`)
     return true

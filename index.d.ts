@@ -9,7 +9,7 @@
 export declare const DEFAULT_PROXY_PATH: '/__clerk'
 
 /** Error codes of proxy failures (`errors[0].code` of a JSON error response). */
-export type ProxyErrorCode = 'proxy_configuration_error' | 'proxy_path_mismatch' | 'proxy_request_failed'
+export type ProxyErrorCode = 'proxy_configuration_error' | 'proxy_path_mismatch' | 'proxy_request_failed' | 'proxy_too_many_requests'
 
 /** One entry of a JSON error response body `{"errors":[{code, message}]}`. */
 export interface ProxyError {
@@ -31,8 +31,23 @@ export interface FrontendApiProxyOptions {
    * Past it the caller gets 504 `proxy_request_failed` and the upstream request is cancelled. Default 30000; 0 disables.
    */
   timeoutMs?: number
-  /** Milliseconds a request or response body may move no byte before both sides are aborted. Default 30000; 0 disables. */
+  /**
+   * Milliseconds a request or response body may move no byte before both sides are aborted. Default 30000; 0 disables.
+   * Covers an upload the client stops sending (also a small one, ≤ 64 KiB, still being collected) and an upload the
+   * upstream stops reading: 408 `proxy_request_failed` JSON when no response was sent yet. Covers a download the
+   * upstream stops sending and one the client stops reading: the client connection is cut (Express) or the body
+   * stream errors with `ProxyBodyError` code `proxy_body_idle_timeout`.
+   */
   idleTimeoutMs?: number
+  /**
+   * Most upstream exchanges (each holds at most one upstream connection) this proxy runs at once; an integer from 1
+   * to 1000000. Default 512. A request beyond it is not queued: it gets 503 JSON `proxy_too_many_requests` with
+   * `Retry-After: 1` and `Cache-Control: no-store` at once, and opens no upstream connection. (Queueing would hold
+   * the client's socket and body while the slow exchanges that filled the bound carry on; an immediate 503 keeps
+   * memory bounded and tells the client when to retry.) Counted per option set: instances (and middlewares) built
+   * with the same options share one bound.
+   */
+  maxConnections?: number
   /**
    * Default `true` (Clerk's behaviour): client X-Forwarded-Proto/Host decide `Clerk-Proxy-Url`, and
    * CF-Connecting-IP / X-Real-IP / X-Forwarded-For decide the client IP sent upstream. `false` ignores them and uses
@@ -98,7 +113,9 @@ export declare class ProxyBodyError extends Error {
 
 /**
  * A proxy bound to one option set; keys and environment are resolved once, at construction.
- * Throws a `TypeError` for options of the wrong type. All instances share one upstream connection pool.
+ * Throws a `TypeError` for options of the wrong type, and an `Error` with `code: 'proxy_configuration_error'` for an
+ * invalid `fapiUrl` (or `CLERK_FAPI_URL`). Missing keys and an invalid `secretKey` still answer 500
+ * `proxy_configuration_error` per request. All instances share one upstream connection pool.
  */
 export declare class FrontendApiProxy {
   constructor(options?: FrontendApiProxyOptions)

@@ -1,6 +1,9 @@
 import type { AuthObject, AuthenticateRequestOptions, FrontendApiProxyOptions, RequestState } from './index'
 
-/** As the core options; the publishable key also falls back to `NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY`. */
+/**
+ * As the core options (including `maxConnections`, default 512: concurrent upstream exchanges, more get 503
+ * `proxy_too_many_requests`); the publishable key also falls back to `NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY`.
+ */
 export type NextFrontendApiProxyOptions = FrontendApiProxyOptions
 
 type Handler = (request: Request) => Promise<Response>
@@ -11,6 +14,8 @@ export declare function clerkFrontendApiProxy(request: Request, options?: NextFr
 /**
  * Route handlers for `app/%5F%5Fclerk/[[...path]]/route.ts` (Node.js runtime):
  * `export const { GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS } = createFrontendApiProxyHandlers()`.
+ * Throws at construction (`Error`, `code: 'proxy_configuration_error'`) for a secret key holding CR/LF/NUL or an
+ * invalid `fapiUrl`; missing keys answer 500 JSON per request (route modules are also evaluated by `next build`).
  */
 export declare function createFrontendApiProxyHandlers(options?: NextFrontendApiProxyOptions): {
   GET: Handler
@@ -31,7 +36,9 @@ export interface FrontendApiProxyMiddlewareOptions extends Omit<NextFrontendApiP
 
 /**
  * For `middleware.ts` with `export const config = { runtime: 'nodejs' }`: resolves to the proxied Response for
- * requests under the proxy path, or `undefined` so your middleware continues.
+ * requests under the proxy path, or `undefined` so your middleware continues. A request URL whose host the proxy
+ * refuses gets 400 `Invalid Host header` under the proxy path and `undefined` elsewhere (never a rejection).
+ * Throws at construction as {@link createFrontendApiProxyHandlers} does.
  */
 export declare function frontendApiProxyMiddleware(
   options?: FrontendApiProxyMiddlewareOptions,

@@ -1,7 +1,7 @@
 'use strict'
 // clerk-native/next: Next.js (App Router, Node.js runtime) route handlers and a middleware helper.
 
-const { clerkFrontendApiProxy: coreProxy, defaultProxy, normalizeProxyPath } = require('./lib/proxy')
+const { clerkFrontendApiProxy: coreProxy, defaultProxy, normalizeProxyPath, assertConfiguration, isValidHost, NEXT_CHECKS } = require('./lib/proxy')
 const { errorResponse } = require('./lib/errors')
 const { authenticateRequest: coreAuthenticate } = require('./lib/auth')
 const { resolveIdentity, organizationRefusal } = require('./lib/identity')
@@ -23,6 +23,13 @@ function clerkFrontendApiProxy(request, options) {
  * @param {import('./next').NextFrontendApiProxyOptions} [options]
  */
 function createFrontendApiProxyHandlers(options) {
+  // An invalid secretKey or fapiUrl throws now. Missing keys and bad option types keep answering 500 JSON per
+  // request (next.test.js pins that; route modules are also evaluated by `next build`, where keys are often unset).
+  let proxy = null
+  try {
+    proxy = defaultProxy(options, 'next')
+  } catch {}
+  if (proxy !== null) assertConfiguration(proxy, options, 'next', NEXT_CHECKS)
   const handler = (request) => clerkFrontendApiProxy(request, options)
   return { GET: handler, POST: handler, PUT: handler, DELETE: handler, PATCH: handler, HEAD: handler, OPTIONS: handler }
 }
@@ -45,10 +52,25 @@ function frontendApiProxyMiddleware(options = {}) {
   const proxyOptions = { ...options, proxyPath }
   delete proxyOptions.enabled
   delete proxyOptions.path
-  defaultProxy(proxyOptions, 'next') // validate option types now (throws TypeError)
+  // Option types throw a TypeError now; an invalid secretKey or fapiUrl an Error with code
+  // proxy_configuration_error. Missing keys stay a per-request 500 JSON (next.test.js pins that).
+  const proxy = defaultProxy(proxyOptions, 'next')
+  if (enabled) assertConfiguration(proxy, proxyOptions, 'next', NEXT_CHECKS)
   return async function clerkNativeProxyMiddleware(request) {
-    const url = new URL(request.nextUrl ? request.nextUrl.href : request.url)
-    if (!enabled || (typeof enabled === 'function' && !enabled(url))) return undefined
+    if (!enabled) return undefined
+    let href
+    let url = null
+    try {
+      href = String(request.nextUrl ? request.nextUrl.href : request.url)
+      url = new URL(href)
+    } catch {}
+    if (url === null || !isValidHost(url.host)) {
+      // A URL (Host) the core would refuse: only the proxy path answers, with 400; other routes are left alone.
+      const pathname = url !== null ? url.pathname : rawPathname(href)
+      if (pathname !== proxyPath && !pathname.startsWith(proxyPath + '/')) return undefined
+      return errorResponse(400, 'proxy_request_failed', 'Invalid Host header')
+    }
+    if (typeof enabled === 'function' && !enabled(url)) return undefined
     if (url.pathname !== proxyPath && !url.pathname.startsWith(proxyPath + '/')) return undefined
     try {
       return await defaultProxy(proxyOptions, 'next').handle(request)
@@ -56,6 +78,12 @@ function frontendApiProxyMiddleware(options = {}) {
       return errorResponse(500, 'proxy_configuration_error', err.message)
     }
   }
+}
+
+/** The path of an absolute URL string that `new URL` refused (`/` when there is none). */
+function rawPathname(href) {
+  const m = typeof href === 'string' ? /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/.exec(href) : null
+  return m && m[1] ? m[1] : '/'
 }
 
 /**

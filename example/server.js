@@ -54,12 +54,9 @@ async function start(opts = {}) {
     publishableKey = DUMMY_PUBLISHABLE_KEY
     secretKey = DUMMY_SECRET_KEY
     middlewareOptions.fapiUrl = fapi.url
-  } else if (!publishableKey || !secretKey) {
-    log(
-      `warning: only one of CLERK_PUBLISHABLE_KEY / CLERK_SECRET_KEY is set; proxied calls will answer ` +
-        `500 proxy_configuration_error until both are`,
-    )
   }
+  // With only one of the two keys set, clerkMiddleware() below throws at once, naming the missing key
+  // (err.code 'proxy_configuration_error'), instead of every proxied call answering 500.
   if (publishableKey) middlewareOptions.publishableKey = publishableKey
   if (secretKey) middlewareOptions.secretKey = secretKey
 

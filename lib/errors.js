@@ -15,14 +15,21 @@ function errorResponse(status, code, message) {
   return new Response(errorBody(code, message), { status, headers: ERROR_HEADERS })
 }
 
-/** Writes a JSON error to a Node ServerResponse if nothing was sent yet; otherwise destroys it. */
-function sendNodeError(res, status, code, message) {
+/**
+ * Writes a JSON error to a Node ServerResponse if nothing was sent yet; otherwise destroys it. `close` adds
+ * `Connection: close` (Node then closes the connection after the response, e.g. when a request body was left
+ * unread).
+ */
+function sendNodeError(res, status, code, message, close) {
   if (res.headersSent) {
     res.destroy()
     return
   }
+  if (res.destroyed) return
   const body = errorBody(code, message)
-  res.writeHead(status, [...ERROR_HEADERS.flat(), 'content-length', String(Buffer.byteLength(body))])
+  const headers = [...ERROR_HEADERS.flat(), 'content-length', String(Buffer.byteLength(body))]
+  if (close) headers.push('connection', 'close')
+  res.writeHead(status, headers)
   res.end(body)
 }
 

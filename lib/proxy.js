@@ -4,7 +4,7 @@
 // bytes and maps shapes.
 
 const binding = require('../binding.js')
-const { resolveProxyOptions, validateProxyOptions } = require('./options')
+const { resolveProxyOptions, validateProxyOptions, configurationError } = require('./options')
 const { errorResponse, sendNodeError, ProxyBodyError } = require('./errors')
 
 const DEFAULT_PROXY_PATH = '/__clerk'
@@ -13,6 +13,8 @@ const WRITE_CLOSED = 2
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304])
 const MAX_DEFAULT_INSTANCES = 32
 const CANCELLED_MESSAGE = 'Failed to proxy request to Clerk FAPI: the request was cancelled'
+const DEFAULT_IDLE_TIMEOUT_MS = 30000
+const UPLOAD_IDLE_MESSAGE = 'The request body moved no byte within idleTimeoutMs'
 
 /**
  * Cancels an exchange from a context where a throw would be uncaught (event listeners, stream callbacks): a
@@ -126,6 +128,10 @@ class FrontendApiProxy {
     validateProxyOptions(options)
     const resolved = resolveProxyOptions(options || {}, flavour)
     this._native = new binding.NativeProxy(resolved)
+    this._idleMs = resolved.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
+    // An invalid fapiUrl throws now. Missing or invalid keys keep answering 500 per request here (existing
+    // behaviour the test suite pins: hostile-input H02, proxy-core "proxyPath is normalized").
+    assertConfiguration(this, options, flavour, CONSTRUCTOR_CHECKS)
     /** The normalized proxy path (e.g. `/__clerk`). */
     this.proxyPath = this._native.proxyPath
   }
@@ -180,9 +186,19 @@ class FrontendApiProxy {
    * @returns {Promise<import('../index').ProxyResponse>}
    */
   async proxy(init) {
+    // Everything about `init` is checked before the upstream request starts: a throw after it would leave a
+    // request running that the caller was told failed.
     if (init == null || typeof init !== 'object') throw new TypeError('clerk-native: proxyRequest(init) needs an object')
     const { method = 'GET', url, headers, body = null, remoteAddress = null, signal } = init
     if (typeof url !== 'string') throw new TypeError('clerk-native: init.url must be an absolute URL string')
+    if (typeof method !== 'string') throw new TypeError('clerk-native: init.method must be a string')
+    if (headers != null && typeof headers !== 'object') {
+      throw new TypeError('clerk-native: init.headers must be an object, a Headers, or an array of [name, value] pairs')
+    }
+    if (remoteAddress != null && typeof remoteAddress !== 'string') throw new TypeError('clerk-native: init.remoteAddress must be a string')
+    if (signal != null && (typeof signal !== 'object' || typeof signal.addEventListener !== 'function' || typeof signal.aborted !== 'boolean')) {
+      throw new TypeError('clerk-native: init.signal must be an AbortSignal')
+    }
     let inline = null
     let streaming = false
     if (body != null) {
@@ -192,7 +208,7 @@ class FrontendApiProxy {
       else throw new TypeError('clerk-native: init.body must be a Readable, AsyncIterable, Uint8Array or null')
     }
     if (signal && signal.aborted) return errorProxyResponse(502, 'proxy_request_failed', CANCELLED_MESSAGE)
-    const exchange = this._native.start(String(method), url, flattenHeaders(headers), remoteAddress || null, inline, streaming)
+    const exchange = this._native.start(method, url, flattenHeaders(headers), remoteAddress || null, inline, streaming)
     if (streaming) pumpUpload(typeof body.getReader === 'function' ? iterateWebStream(body) : body, exchange)
     if (signal) {
       if (signal.aborted) safeCancel(exchange)
@@ -243,7 +259,7 @@ class FrontendApiProxy {
         }
       } else if (h['transfer-encoding'] === undefined && Number(h['content-length']) <= SMALL_UPLOAD_BYTES) {
         // A small declared body (Node's parser enforces the length) goes upstream in one write with the head.
-        collectSmallBody(req, (body) => this._startNode(req, res, url, body, false))
+        collectSmallBody(req, res, this._idleMs, (body) => this._startNode(req, res, url, body, false))
         return
       } else streaming = true
     }
@@ -273,7 +289,7 @@ class FrontendApiProxy {
     }
     pending
       .then(
-        (head) => writeNodeHead(head, exchange, res),
+        (head) => writeNodeHead(head, exchange, res, this._idleMs),
         () => sendNodeError(res, 502, 'proxy_request_failed', 'Failed to proxy request to Clerk FAPI'),
       )
       .catch(() => failNode(exchange, res))
@@ -283,15 +299,42 @@ class FrontendApiProxy {
 /** Bodies with a Content-Length up to this are collected and sent with the request head in one write. */
 const SMALL_UPLOAD_BYTES = 64 * 1024
 
-/** Collects a body whose Content-Length is at most SMALL_UPLOAD_BYTES; calls back only if it completed. */
-function collectSmallBody(req, done) {
+/**
+ * Collects a body whose Content-Length is at most SMALL_UPLOAD_BYTES; calls back only if it completed. No byte
+ * for `idleMs` (0 = never) answers 408 JSON and closes the connection, as the native upload idle timer does for
+ * streamed bodies (nothing has gone upstream yet).
+ */
+function collectSmallBody(req, res, idleMs, done) {
   const chunks = []
   let size = 0
-  req.on('data', (chunk) => {
+  let timer = null
+  const onData = (chunk) => {
+    if (timer !== null) timer.refresh()
     size += chunk.length
     if (size <= SMALL_UPLOAD_BYTES) chunks.push(chunk)
-  })
-  req.once('end', () => done(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)))
+  }
+  const onEnd = () => {
+    stopTimer()
+    done(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size))
+  }
+  const stopTimer = () => {
+    if (timer !== null) clearTimeout(timer)
+    timer = null
+    res.removeListener('close', stopTimer)
+  }
+  req.on('data', onData)
+  req.once('end', onEnd)
+  if (idleMs > 0) {
+    timer = setTimeout(() => {
+      timer = null
+      res.removeListener('close', stopTimer)
+      req.removeListener('data', onData)
+      req.removeListener('end', onEnd)
+      chunks.length = 0
+      sendNodeError(res, 408, 'proxy_request_failed', UPLOAD_IDLE_MESSAGE, true)
+    }, idleMs)
+    res.once('close', stopTimer)
+  }
 }
 
 function noop() {}
@@ -354,11 +397,13 @@ function nodeHeaderObject(list) {
   return out
 }
 
-function writeNodeHead(head, exchange, res) {
+function writeNodeHead(head, exchange, res, idleMs) {
   if (res.destroyed) {
     exchange.cancel()
     return
   }
+  // Node refuses (throws, and we cut the connection) a body longer or shorter than the Content-Length sent.
+  res.strictContentLength = true
   try {
     const headers = nodeHeaderObject(head.headers)
     if (head.statusText) res.writeHead(head.status, head.statusText, headers)
@@ -373,7 +418,7 @@ function writeNodeHead(head, exchange, res) {
     return
   }
   if (head.body) res.write(head.body)
-  pumpDownload(exchange, res).catch(() => failNode(exchange, res))
+  pumpDownload(exchange, res, idleMs).catch(() => failNode(exchange, res))
 }
 
 // Download buffers for the Node path: Rust copies body bytes into these (no allocation per chunk), and a
@@ -392,7 +437,7 @@ function giveBack(buf) {
   if (freeBuffers.length < POOL_MAX_FREE) freeBuffers.push(buf)
 }
 
-async function pumpDownload(exchange, res) {
+async function pumpDownload(exchange, res, idleMs) {
   for (;;) {
     const buf = takeBuffer()
     let n = exchange.readInto(buf)
@@ -408,7 +453,7 @@ async function pumpDownload(exchange, res) {
       }
       const ok = res.write(n === buf.length ? buf : buf.subarray(0, n), () => giveBack(buf))
       if (!ok) {
-        await drainOrClose(res)
+        await drainOrClose(res, idleMs)
         if (res.destroyed) {
           exchange.cancel()
           return
@@ -427,15 +472,28 @@ async function pumpDownload(exchange, res) {
   }
 }
 
-function drainOrClose(res) {
+/**
+ * Resolves on 'drain' or 'close'. A client that takes no byte for `idleMs` (0 = never) is cut: `res` is
+ * destroyed with a `proxy_body_idle_timeout` ProxyBodyError (the caller then cancels the exchange).
+ */
+function drainOrClose(res, idleMs) {
   return new Promise((resolve) => {
+    let timer = null
     const done = () => {
+      if (timer !== null) clearTimeout(timer)
       res.removeListener('drain', done)
       res.removeListener('close', done)
       resolve()
     }
     res.on('drain', done)
     res.on('close', done)
+    if (idleMs > 0) {
+      timer = setTimeout(() => {
+        timer = null
+        res.destroy(new ProxyBodyError('proxy_body_idle_timeout'))
+        done()
+      }, idleMs)
+    }
   })
 }
 
@@ -492,16 +550,51 @@ const defaults = new Map()
 
 function defaultProxy(options, flavour) {
   const r = resolveProxyOptions(options || {}, flavour)
-  const key = `${r.proxyPath}\u0000${r.publishableKey}\u0000${r.secretKey}\u0000${r.fapiUrl}\u0000${r.timeoutMs}\u0000${r.idleTimeoutMs}\u0000${r.trustForwardedHeaders}`
+  const key = `${r.proxyPath}\u0000${r.publishableKey}\u0000${r.secretKey}\u0000${r.fapiUrl}\u0000${r.timeoutMs}\u0000${r.idleTimeoutMs}\u0000${r.trustForwardedHeaders}\u0000${r.maxConnections}`
   let proxy = defaults.get(key)
   if (proxy === undefined) {
     if (defaults.size >= MAX_DEFAULT_INSTANCES) defaults.delete(defaults.keys().next().value)
     proxy = Object.create(FrontendApiProxy.prototype)
     proxy._native = new binding.NativeProxy(r)
+    proxy._idleMs = r.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
     proxy.proxyPath = proxy._native.proxyPath
     defaults.set(key, proxy)
   }
   return proxy
+}
+
+// The last host that passed the core's grammar: one string comparison per request while the Host is unchanged.
+let lastValidHost = 'localhost'
+
+/**
+ * True when `host` is a valid `host[:port]` by the core's grammar (`isValidHost` in the binding: the one used for
+ * X-Forwarded-Host and for request URLs in Rust), so every entry path accepts the same hosts.
+ * @param {string} host
+ */
+function isValidHost(host) {
+  if (host === lastValidHost) return true
+  if (typeof host !== 'string' || !binding.isValidHost(host)) return false
+  lastValidHost = host
+  return true
+}
+
+/** Every configuration check (Express middlewares). */
+const ALL_CHECKS = new Set(['publishableKey', 'secretKey', 'secretKeyInvalid', 'fapiUrl'])
+/** What `new FrontendApiProxy()` checks. */
+const CONSTRUCTOR_CHECKS = new Set(['fapiUrl'])
+/** What the Next helpers check (missing keys stay a per-request 500: see next.js). */
+const NEXT_CHECKS = new Set(['secretKeyInvalid', 'fapiUrl'])
+
+/**
+ * Throws the construction-time configuration error of `proxy` (see `configurationError`) if its kind is in
+ * `checks`: `publishableKey` / `secretKey` (missing), `secretKeyInvalid`, `fapiUrl`.
+ */
+function assertConfiguration(proxy, options, flavour, checks) {
+  const problem = proxy._native.configProblem
+  if (!problem) return
+  const kind = problem[0] === 'secretKey' && problem[1] !== 'missing' ? 'secretKeyInvalid' : problem[0]
+  if (!checks.has(kind)) return
+  throw configurationError([problem[0], problem[2], problem[1]], options, flavour)
 }
 
 /**
@@ -571,6 +664,10 @@ function matchProxyPath(request, options) {
 }
 
 module.exports = {
+  isValidHost,
+  ALL_CHECKS,
+  NEXT_CHECKS,
+  assertConfiguration,
   DEFAULT_PROXY_PATH,
   FrontendApiProxy,
   ProxyBodyError,

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use clerk_native_core::proxy::config::ConfigOption;
 use clerk_native_core::proxy::{
-    path, publishable_key, BodyError, BodyInput, Exchange, IncomingRequest, ProxyConfig,
-    ProxyOptions, ReadInto, WriteOutcome,
+    headers as proxy_headers, path, publishable_key, BodyError, BodyInput, Exchange,
+    IncomingRequest, ProxyConfig, ProxyOptions, ReadInto, WriteOutcome,
 };
 use napi::bindgen_prelude::{within_runtime_if_available, Buffer, Either, PromiseRaw};
 use napi::Env;
@@ -30,6 +31,8 @@ pub struct NativeProxyOptions {
     pub idle_timeout_ms: Option<u32>,
     /// Trust client X-Forwarded-* / CF-Connecting-IP / X-Real-IP. Default true (Clerk's behaviour).
     pub trust_forwarded_headers: Option<bool>,
+    /// Concurrent upstream exchanges allowed (default 512); more get 503 `proxy_too_many_requests`.
+    pub max_connections: Option<u32>,
 }
 
 /// Status, headers and first body bytes of a proxied response.
@@ -66,10 +69,26 @@ impl NativeProxy {
             timeout_ms: options.timeout_ms.map(u64::from),
             idle_timeout_ms: options.idle_timeout_ms.map(u64::from),
             trust_forwarded_headers: options.trust_forwarded_headers,
+            max_connections: options.max_connections.map(|n| n as usize),
         };
         NativeProxy {
             config: Arc::new(ProxyConfig::new(&options)),
         }
+    }
+
+    /// The first configuration problem as `[option, kind, message]` (`option`: `publishableKey`, `secretKey` or
+    /// `fapiUrl`; `kind`: `missing` or `invalid`; `message`: the per-request error text, never the key), or
+    /// null when the configuration is complete.
+    #[napi(getter, catch_unwind)]
+    pub fn config_problem(&self) -> Option<Vec<String>> {
+        let (option, message) = self.config.configuration_problem()?;
+        let (name, kind) = match option {
+            ConfigOption::PublishableKeyMissing => ("publishableKey", "missing"),
+            ConfigOption::SecretKeyMissing => ("secretKey", "missing"),
+            ConfigOption::SecretKeyInvalid => ("secretKey", "invalid"),
+            ConfigOption::FapiUrl => ("fapiUrl", "invalid"),
+        };
+        Some(vec![name.to_string(), kind.to_string(), message])
     }
 
     /// The normalized proxy path.
@@ -245,6 +264,13 @@ fn response_head(head: clerk_native_core::proxy::ResponseHead) -> NativeResponse
 pub fn match_proxy_path(pathname: String, proxy_path: Option<String>) -> bool {
     let p = path::normalize_proxy_path(proxy_path.as_deref());
     path::matches_proxy_path(&pathname, &p)
+}
+
+/// True when `host` is a valid `host[:port]` by the proxy's one host grammar (letters, digits, `-`, `.`, `_`, or a
+/// bracketed IPv6 literal; a port of 1-5 digits up to 65535), the one used for X-Forwarded-Host and request URLs.
+#[napi(catch_unwind)]
+pub fn is_valid_host(host: String) -> bool {
+    proxy_headers::is_valid_authority(&host)
 }
 
 /// Normalizes a proxy path: trailing slashes stripped; unset, `''` and `'/'` give `/__clerk`.

@@ -4,6 +4,8 @@
 //! reported per request, in Clerk's order (publishable key, secret key, path, FAPI URL), as JSON error
 //! responses rather than exceptions.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue, Method};
@@ -11,7 +13,7 @@ use url::Url;
 
 use super::error::ProxyError;
 use super::fapi_url::{normalize_fapi_url, FapiBase};
-use super::headers::{build_upstream_request_headers, RequestContext};
+use super::headers::{build_upstream_request_headers, is_valid_host_name, RequestContext};
 use super::path::{matches_proxy_path, normalize_proxy_path, target_path};
 use super::publishable_key::fapi_url_from_publishable_key;
 
@@ -19,6 +21,8 @@ use super::publishable_key::fapi_url_from_publishable_key;
 pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
 /// Default time a body may go without moving a byte before both sides are aborted.
 pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 30_000;
+/// Default bound on concurrent upstream exchanges (each holds at most one upstream connection) per proxy.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 /// Upper bound on the summed size of the request headers we accept from the caller.
 pub const MAX_REQUEST_HEADER_BYTES: usize = 64 * 1024;
 
@@ -40,6 +44,32 @@ pub struct ProxyOptions {
     pub idle_timeout_ms: Option<u64>,
     /// Trust client-sent X-Forwarded-* / CF-Connecting-IP / X-Real-IP (Clerk's behaviour). Default true.
     pub trust_forwarded_headers: Option<bool>,
+    /// Concurrent upstream exchanges allowed; more get 503 `proxy_too_many_requests`. `None` or 0 mean
+    /// [`DEFAULT_MAX_CONNECTIONS`].
+    pub max_connections: Option<usize>,
+}
+
+/// Which option a [`ProxyConfig::configuration_problem`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigOption {
+    /// `publishableKey` is missing.
+    PublishableKeyMissing,
+    /// `secretKey` is missing.
+    SecretKeyMissing,
+    /// `secretKey` has characters not allowed in a header value (CR, LF, NUL, other controls).
+    SecretKeyInvalid,
+    /// `fapiUrl` (or the URL derived from the publishable key) is not a usable FAPI base.
+    FapiUrl,
+}
+
+/// One in-flight upstream exchange of a [`ProxyConfig`]; the slot is free again when this is dropped.
+#[derive(Debug)]
+pub struct ConnectionSlot(Arc<AtomicUsize>);
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A proxy configuration ready to prepare requests.
@@ -47,6 +77,7 @@ pub struct ProxyOptions {
 pub struct ProxyConfig {
     proxy_path: String,
     publishable_key_present: bool,
+    secret_key_missing: bool,
     secret_key: Result<HeaderValue, ProxyError>,
     fapi: Result<FapiBase, ProxyError>,
     /// Response-header timeout (`None` = disabled).
@@ -54,6 +85,9 @@ pub struct ProxyConfig {
     /// Body idle timeout (`None` = disabled).
     pub idle_timeout: Option<Duration>,
     trust_forwarded_headers: bool,
+    max_connections: usize,
+    /// Upstream exchanges in flight (shared by clones of this config).
+    in_flight: Arc<AtomicUsize>,
 }
 
 /// The request as the application received it.
@@ -81,6 +115,9 @@ pub struct PreparedRequest {
     /// `publicOrigin + proxyPath`: the base for Location rewriting.
     pub proxy_url: String,
 }
+
+const MISSING_PUBLISHABLE_KEY: &str =
+    "Missing publishableKey. Provide it in options or set CLERK_PUBLISHABLE_KEY environment variable.";
 
 fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().filter(|s| !s.is_empty())
@@ -117,12 +154,58 @@ impl ProxyConfig {
         ProxyConfig {
             proxy_path,
             publishable_key_present: publishable_key.is_some(),
+            secret_key_missing: non_empty(&options.secret_key).is_none(),
             secret_key,
             fapi,
             timeout: millis(options.timeout_ms, DEFAULT_TIMEOUT_MS),
             idle_timeout: millis(options.idle_timeout_ms, DEFAULT_IDLE_TIMEOUT_MS),
             trust_forwarded_headers: options.trust_forwarded_headers.unwrap_or(true),
+            max_connections: match options.max_connections {
+                None | Some(0) => DEFAULT_MAX_CONNECTIONS,
+                Some(n) => n,
+            },
+            in_flight: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// The first configuration problem, in the order requests report them (publishable key, secret key, FAPI
+    /// URL), with its per-request message; `None` when the configuration is complete. Lets callers refuse a bad
+    /// configuration when they build a proxy instead of on the first request.
+    pub fn configuration_problem(&self) -> Option<(ConfigOption, String)> {
+        if !self.publishable_key_present {
+            return Some((
+                ConfigOption::PublishableKeyMissing,
+                MISSING_PUBLISHABLE_KEY.to_string(),
+            ));
+        }
+        if let Err(e) = &self.secret_key {
+            let kind = if self.secret_key_missing {
+                ConfigOption::SecretKeyMissing
+            } else {
+                ConfigOption::SecretKeyInvalid
+            };
+            return Some((kind, e.to_string()));
+        }
+        if let Err(e) = &self.fapi {
+            return Some((ConfigOption::FapiUrl, e.to_string()));
+        }
+        None
+    }
+
+    /// The bound on concurrent upstream exchanges.
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
+    }
+
+    /// Takes one of the `maxConnections` exchange slots, or `None` when all are in use.
+    pub fn try_acquire_slot(&self) -> Option<ConnectionSlot> {
+        let prev = self.in_flight.fetch_add(1, Ordering::AcqRel);
+        let slot = ConnectionSlot(Arc::clone(&self.in_flight));
+        if prev >= self.max_connections {
+            drop(slot);
+            return None;
+        }
+        Some(slot)
     }
 
     /// The normalized mount path (e.g. `/__clerk`).
@@ -139,8 +222,7 @@ impl ProxyConfig {
     pub fn prepare(&self, req: IncomingRequest<'_>) -> Result<PreparedRequest, ProxyError> {
         if !self.publishable_key_present {
             return Err(ProxyError::Configuration(
-                "Missing publishableKey. Provide it in options or set CLERK_PUBLISHABLE_KEY environment variable."
-                    .to_string(),
+                MISSING_PUBLISHABLE_KEY.to_string(),
             ));
         }
         let secret_key = self.secret_key.as_ref().map_err(Clone::clone)?;
@@ -148,10 +230,20 @@ impl ProxyConfig {
             status: 400,
             message: "Invalid request URL".to_string(),
         })?;
-        if !matches!(request_url.scheme(), "http" | "https") || request_url.host_str().is_none() {
+        let Some(host) = request_url
+            .host_str()
+            .filter(|_| matches!(request_url.scheme(), "http" | "https"))
+        else {
             return Err(ProxyError::RequestFailed {
                 status: 400,
                 message: "Invalid request URL".to_string(),
+            });
+        };
+        // One host grammar for every entry path (the one X-Forwarded-Host and the adapters' Host check use).
+        if !is_valid_host_name(host) {
+            return Err(ProxyError::RequestFailed {
+                status: 400,
+                message: "Invalid Host header".to_string(),
             });
         }
         let pathname = request_url.path();

@@ -3,7 +3,8 @@
 
 /// A proxy failure that is answered locally with a JSON error response (SPEC 1.7).
 ///
-/// The codes are public API: `proxy_configuration_error`, `proxy_path_mismatch` and `proxy_request_failed`.
+/// The codes are public API: `proxy_configuration_error`, `proxy_path_mismatch`, `proxy_too_many_requests` and
+/// `proxy_request_failed`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProxyError {
     /// 500 `proxy_configuration_error`: a missing key or an invalid FAPI URL.
@@ -12,6 +13,9 @@ pub enum ProxyError {
     /// 400 `proxy_path_mismatch`: the request path is not under the proxy path.
     #[error("{0}")]
     PathMismatch(String),
+    /// 503 `proxy_too_many_requests`: the proxy's `maxConnections` upstream exchanges are all in use.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// `proxy_request_failed` with the given HTTP status (400, 408, 413, 431, 502, 504 ...).
     #[error("{message}")]
     RequestFailed {
@@ -23,20 +27,23 @@ pub enum ProxyError {
 }
 
 impl ProxyError {
-    /// The stable error code: `proxy_configuration_error`, `proxy_path_mismatch` or `proxy_request_failed`.
+    /// The stable error code: `proxy_configuration_error`, `proxy_path_mismatch`, `proxy_too_many_requests` or
+    /// `proxy_request_failed`.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Configuration(_) => "proxy_configuration_error",
             Self::PathMismatch(_) => "proxy_path_mismatch",
+            Self::TooManyRequests(_) => "proxy_too_many_requests",
             Self::RequestFailed { .. } => "proxy_request_failed",
         }
     }
 
-    /// The HTTP status of the error response: 500, 400, or the status carried by `RequestFailed`.
+    /// The HTTP status of the error response: 500, 400, 503, or the status carried by `RequestFailed`.
     pub fn status(&self) -> u16 {
         match self {
             Self::Configuration(_) => 500,
             Self::PathMismatch(_) => 400,
+            Self::TooManyRequests(_) => 503,
             Self::RequestFailed { status, .. } => *status,
         }
     }

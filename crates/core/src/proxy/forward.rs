@@ -16,13 +16,13 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
-use http::header::{CONTENT_LENGTH, LOCATION};
+use http::header::{CONTENT_LENGTH, LOCATION, RETRY_AFTER, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderValue};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep, Instant, Sleep};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use super::config::{IncomingRequest, PreparedRequest, ProxyConfig};
+use super::config::{ConnectionSlot, IncomingRequest, PreparedRequest, ProxyConfig};
 use super::error::ProxyError;
 use super::headers::filter_response_headers;
 use super::location::rewrite_location;
@@ -69,6 +69,9 @@ impl ResponseHead {
         let mut headers = HeaderMap::new();
         for (name, value) in ProxyError::response_headers() {
             headers.insert(name, HeaderValue::from_static(value));
+        }
+        if matches!(err, ProxyError::TooManyRequests(_)) {
+            headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
         }
         let status = err.status();
         let status_text = http::StatusCode::from_u16(status)
@@ -214,6 +217,11 @@ pub struct Exchange {
     /// The body ended cleanly (seen by [`Exchange::readable`]).
     ended: std::sync::atomic::AtomicBool,
     cancel: CancellationToken,
+    /// Fired by [`Exchange::write`] when the upstream took no request-body byte for `idleTimeoutMs` (only for a
+    /// streamed body: no allocation on the GET path).
+    upload_stalled: Option<CancellationToken>,
+    /// The body idle limit (`idleTimeoutMs`).
+    idle: Option<Duration>,
     _live: Live,
 }
 
@@ -246,12 +254,21 @@ impl Exchange {
         let (head_tx, head_rx) = oneshot::channel();
         let (chunk_tx, chunk_rx) = mpsc::channel(RESPONSE_BODY_SLOTS);
         let cancel = CancellationToken::new();
+        let upload_stalled = matches!(body, BodyInput::Stream).then(CancellationToken::new);
+        let idle = config.idle_timeout;
         let mut body_tx = None;
-        match config.prepare(req) {
+        let prepared = config.prepare(req).and_then(|p| match config.try_acquire_slot() {
+            Some(slot) => Ok((p, slot)),
+            None => Err(ProxyError::TooManyRequests(format!(
+                "Too many concurrent requests to Clerk FAPI through this proxy (maxConnections = {}); retry shortly",
+                config.max_connections()
+            ))),
+        });
+        match prepared {
             Err(err) => {
                 let _ = head_tx.send(ResponseHead::from_error(&err));
             }
-            Ok(prepared) => {
+            Ok((prepared, slot)) => {
                 let (upload, upload_done) = match body {
                     BodyInput::None => (Upload::None, None),
                     BodyInput::Full(bytes) => (Upload::Full(bytes), None),
@@ -273,7 +290,9 @@ impl Exchange {
                     head_tx,
                     chunk_tx,
                     cancel: cancel.clone(),
+                    upload_stalled: upload_stalled.clone(),
                     live: Live::new(&LIVE_TASKS),
+                    _slot: slot,
                 };
                 tokio::spawn(task.run());
             }
@@ -286,6 +305,8 @@ impl Exchange {
             pending_chunk: Mutex::new(None),
             ended: std::sync::atomic::AtomicBool::new(false),
             cancel,
+            upload_stalled,
+            idle,
             _live: Live::new(&LIVE_HANDLES),
         }
     }
@@ -310,12 +331,24 @@ impl Exchange {
     }
 
     /// Queues a request-body chunk, waiting for room. Returns false if the upstream side is gone.
+    ///
+    /// Waiting here means the upstream takes no body bytes (the queue only drains as they are sent): after
+    /// `idleTimeoutMs` without room the exchange ends with 408 JSON (if no response head came yet) and the
+    /// upstream connection is closed.
     pub async fn write(&self, chunk: Bytes) -> bool {
         let Some(tx) = self.sender() else {
             return false;
         };
         tokio::select! {
-            r = tx.send(chunk) => r.is_ok(),
+            r = with_idle(self.idle, tx.send(chunk)) => match r {
+                Some(r) => r.is_ok(),
+                None => {
+                    if let Some(stalled) = &self.upload_stalled {
+                        stalled.cancel();
+                    }
+                    false
+                }
+            },
             _ = self.cancel.cancelled() => false,
         }
     }
@@ -517,8 +550,13 @@ struct Task {
     head_tx: oneshot::Sender<ResponseHead>,
     chunk_tx: mpsc::Sender<Result<Bytes, BodyError>>,
     cancel: CancellationToken,
+    /// Fired when the upstream took no request-body byte for `idleTimeoutMs` (see [`Exchange::write`]); only
+    /// for a streamed body.
+    upload_stalled: Option<CancellationToken>,
     /// Counted in [`exchange_counts`] until the task ends or is dropped.
     live: Live,
+    /// One of the config's `maxConnections` slots, held until the task ends.
+    _slot: ConnectionSlot,
 }
 
 /// Errors put into the upload stream so that an unfinished body is never sent as complete.
@@ -583,7 +621,9 @@ impl Task {
             head_tx,
             chunk_tx,
             cancel,
+            upload_stalled,
             live: _live,
+            _slot,
         } = self;
         // Every exit but a clean end of the body (including a panic) cancels the exchange, so that a reader
         // never takes the closed channel for a complete body.
@@ -613,9 +653,22 @@ impl Task {
             }
         };
         let send = builder.send();
+        let upload_stalled = async move {
+            match upload_stalled {
+                Some(t) => t.cancelled_owned().await,
+                None => std::future::pending::<()>().await,
+            }
+        };
         let result = tokio::select! {
             biased;
             _ = cancel.cancelled() => return,
+            _ = upload_stalled => {
+                let _ = head_tx.send(failed(
+                    408,
+                    "The request body moved no byte within idleTimeoutMs (the upstream stopped reading it)".to_string(),
+                ));
+                return;
+            }
             r = send => r,
             _ = header_deadline => {
                 let _ = head_tx.send(failed(
@@ -646,7 +699,25 @@ impl Task {
         };
 
         let status = response.status();
+        let code = status.as_u16();
+        // A final status we can forward: 2xx-5xx. hyper consumes 100/102/103 itself; a 101 (an upgrade nobody
+        // asked for) or 600-999 cannot be passed to a client as an ordinary response.
+        if !(200..=599).contains(&code) {
+            let _ = head_tx.send(failed(
+                502,
+                format!("Failed to proxy request to Clerk FAPI: the upstream answered with status {code}, which is not forwarded"),
+            ));
+            return;
+        }
+        // 204 and 304 never carry a body (RFC 9110 §15.3.5, §15.4.5).
+        let no_body = code == 204 || code == 304;
         let mut out_headers = filter_response_headers(response.headers(), false);
+        // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length, so a Content-Length sent with it does not
+        // describe the body hyper decodes; forwarding it would let a client (or a pooling front proxy) frame the
+        // stream differently from us. Without Transfer-Encoding hyper reads exactly Content-Length bytes or fails.
+        if no_body || response.headers().contains_key(TRANSFER_ENCODING) {
+            out_headers.remove(CONTENT_LENGTH);
+        }
         if let (Some(loc), Some(fapi)) = (out_headers.get(LOCATION), config.fapi()) {
             if let Some(new) = rewrite_location(loc, fapi, &proxy_url) {
                 if let Ok(v) = HeaderValue::from_str(&new) {
@@ -664,9 +735,21 @@ impl Task {
             .to_string();
         let idle = config.idle_timeout;
 
+        if no_body {
+            drop(response);
+            let _ = head_tx.send(ResponseHead {
+                status: code,
+                status_text,
+                headers: out_headers,
+                body: Bytes::new(),
+                done: true,
+            });
+            end_guard.disarm();
+            return;
+        }
+
         // Small bodies with a known length are delivered with the head (one JS call per request).
-        let small = response
-            .headers()
+        let small = out_headers
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok())

@@ -268,8 +268,12 @@ fn forwarded_origin(map: &HeaderMap) -> Option<String> {
 }
 
 /// A syntactically valid `host[:port]`: a reg-name/IPv4 of letters, digits, `-`, `.`, `_`, or a bracketed IPv6
-/// literal, and an optional port of 1-5 digits up to 65535. Rejects `/`, `@`, whitespace and anything else.
-fn is_valid_authority(authority: &str) -> bool {
+/// literal, and an optional port of 1-5 digits up to 65535. Rejects `/`, `@`, `%`, whitespace and anything else.
+///
+/// The one host grammar of the proxy: X-Forwarded-Host, the request URL's host (see
+/// [`ProxyConfig::prepare`](super::config::ProxyConfig::prepare)) and, through the binding, the `Host` header
+/// checked by the Express and Next adapters.
+pub fn is_valid_authority(authority: &str) -> bool {
     if authority.len() > 261 {
         return false;
     }
@@ -310,6 +314,22 @@ fn is_valid_authority(authority: &str) -> bool {
         }
     };
     host_ok && port_ok
+}
+
+/// The host part of [`is_valid_authority`] alone (no port): a reg-name/IPv4 of letters, digits, `-`, `.`, `_`, or
+/// a bracketed IPv6 literal. No allocation.
+pub fn is_valid_host_name(host: &str) -> bool {
+    if host.is_empty() || host.len() > 255 {
+        return false;
+    }
+    if let Some(inner) = host.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        return inner.contains(':')
+            && inner
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+    }
+    host.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
 }
 
 /// Inserts `value` under `name`, or removes any copied value if `value` is not a valid header value.

@@ -923,6 +923,7 @@ impl PrepareCase {
             timeout_ms: None,
             idle_timeout_ms: None,
             trust_forwarded_headers: inp.option(Input::bool),
+            max_connections: None,
         };
         let method = inp.pick(METHODS).to_owned();
         let remote = inp.option(|i| i.pick(&["127.0.0.1", "::1", "bad\nip"]).to_owned());
