@@ -6,8 +6,14 @@
 
 /// mimalloc for every Rust allocation of the addon: buffers and exchanges are allocated on the JS thread and
 /// freed on tokio workers (and back), which made glibc's arena locks a measurable part of each request.
+///
+/// It is napi-rs's `mimalloc-safe` with mimalloc v3.6 (`features = ["v3"]`), not the `mimalloc` crate: that one
+/// vendors mimalloc v3.3.2, whose main-thread heap is torn down with the first thread that used it and then adopted
+/// by the next thread that reuses its id, so a second worker thread loading the addon crashed
+/// (`__test__/workers.test.js`). Its v2 line avoids the crash but held six times the RSS on a 100 MB download (66 MB
+/// against 10.9 MB). mimalloc-safe builds mimalloc with CMake.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: mimalloc_safe::MiMalloc = mimalloc_safe::MiMalloc;
 
 mod cache;
 mod headers;
@@ -41,10 +47,10 @@ pub async fn __test_panic_async(kind: String) -> napi::Result<()> {
 
 #[cfg(test)]
 mod allocator_tests {
-    /// `mi_option_arena_eager_commit` in mimalloc v3's `mi_option_e` (the version `libmimalloc-sys` builds by
-    /// default); libmimalloc-sys has no constant for it. Without the define this test reads 2, mimalloc's default
+    /// `mi_option_arena_eager_commit` in mimalloc v3's `mi_option_e` (the version `libmimalloc-sys2` builds with
+    /// its `v3` feature); libmimalloc-sys2 has no constant for it. Without the define this test reads 2, mimalloc's default
     /// for this option, which confirms the number.
-    const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+    const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys2::mi_option_t = 4;
 
     #[test]
     fn mimalloc_commits_its_arena_on_demand() {
@@ -54,7 +60,7 @@ mod allocator_tests {
         }
         // 2 (mimalloc's own default) means "eagerly on Linux": the define from .cargo/config.toml did not reach
         // the C build.
-        let value = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_ARENA_EAGER_COMMIT) };
+        let value = unsafe { libmimalloc_sys2::mi_option_get(MI_OPTION_ARENA_EAGER_COMMIT) };
         assert_eq!(
             value, 0,
             "mimalloc was built without -DMI_DEFAULT_ARENA_EAGER_COMMIT=0 (.cargo/config.toml)"
