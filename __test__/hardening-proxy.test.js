@@ -615,6 +615,7 @@ describe('proxy options are checked when the middleware / instance is built', ()
 
   test('new FrontendApiProxy / Next helpers: an invalid fapiUrl or secretKey throws at construction', () => {
     assertConfigThrow(() => new FrontendApiProxy({ publishableKey: PK, secretKey: SK, fapiUrl: 'not-a-url' }), /fapiUrl.*Invalid URL/)
+    assertConfigThrow(() => new FrontendApiProxy({ publishableKey: PK, secretKey: `${SK}\r\n` }), /secretKey contains a line break/, 'HARDENING')
     assertConfigThrow(() => next.createFrontendApiProxyHandlers({ publishableKey: PK, secretKey: SK, fapiUrl: 'not-a-url' }), /fapiUrl/)
     assertConfigThrow(() => next.frontendApiProxyMiddleware({ publishableKey: PK, secretKey: SK, fapiUrl: 'https://u:p@x.example' }), /fapiUrl.*credentials/)
     assertConfigThrow(() => next.createFrontendApiProxyHandlers({ publishableKey: PK, secretKey: `${SK}\n` }), /secretKey contains a line break/, 'HARDENING')

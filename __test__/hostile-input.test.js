@@ -197,12 +197,13 @@ describe('hostile input: header and option injection', () => {
       assert.ok(!out.body.includes('HOSTILE_SECRET'), 'secret echoed')
       assert.equal(requests.length, 0)
     }
-    // The constructor path: the same error per request, never a throw that carries the key.
+    // The constructor path: refused when the instance is built (hardening round 2: options are validated at
+    // construction), with an error that names the option and never carries the key.
     const { FrontendApiProxy } = require('..')
-    const p = new FrontendApiProxy({ publishableKey: PK, secretKey: `${SK}\r\n`, fapiUrl: up.url })
-    const r = await p.proxy({ method: 'GET', url: `${APP}/__clerk/v1/client` })
-    assert.equal(r.status, 500)
-    assert.ok(!(await readAll(r.body)).includes('HOSTILE_SECRET'))
+    assert.throws(
+      () => new FrontendApiProxy({ publishableKey: PK, secretKey: `${SK}\r\n`, fapiUrl: up.url }),
+      (err) => err.code === 'proxy_configuration_error' && /secretKey/.test(err.message) && !err.message.includes('HOSTILE_SECRET'),
+    )
   })
 
   test('H03 CR/LF in fapiUrl: removed by WHATWG URL parsing or 500 "Invalid URL"; never a header, never another host', async () => {

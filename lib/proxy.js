@@ -580,8 +580,8 @@ function isValidHost(host) {
 
 /** Every configuration check (Express middlewares). */
 const ALL_CHECKS = new Set(['publishableKey', 'secretKey', 'secretKeyInvalid', 'fapiUrl'])
-/** What `new FrontendApiProxy()` checks. */
-const CONSTRUCTOR_CHECKS = new Set(['fapiUrl'])
+/** What `new FrontendApiProxy()` checks: malformed values it was given (missing keys stay a per-request 500). */
+const CONSTRUCTOR_CHECKS = new Set(['secretKeyInvalid', 'fapiUrl'])
 /** What the Next helpers check (missing keys stay a per-request 500: see next.js). */
 const NEXT_CHECKS = new Set(['secretKeyInvalid', 'fapiUrl'])
 
