@@ -628,3 +628,19 @@ describe('proxy options are checked when the middleware / instance is built', ()
     assert.equal((await res.json()).errors[0].code, 'proxy_configuration_error')
   })
 })
+
+describe('option sets are memoised under collision-free keys (item 5)', () => {
+  test('two option sets whose fields join to the same text get their own proxy instances', async () => {
+    const up = await startUpstream()
+    cleanups.push(() => up.close())
+    // Joined with \u0000 these were the same key: the second call reused the first instance (and its secret key).
+    const a = { publishableKey: `${PK}\u0000sk_test_A`, secretKey: 'sk_test_B', fapiUrl: up.url }
+    const b = { publishableKey: PK, secretKey: 'sk_test_A\u0000sk_test_B', fapiUrl: up.url }
+    const ra = await withTimeout(proxyRequest({ url: 'http://app.test/__clerk/v1/a' }, a), 5000, 'a')
+    assert.equal(ra.status, 200)
+    assert.equal(up.requests[0].headers['clerk-secret-key'], 'sk_test_B')
+    const rb = await withTimeout(proxyRequest({ url: 'http://app.test/__clerk/v1/b' }, b), 5000, 'b')
+    assert.equal(rb.status, 500, 'the NUL-bearing secret key of b is its own, refused: not a reuse of a')
+    assert.equal(up.requests.length, 1)
+  })
+})

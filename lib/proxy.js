@@ -550,7 +550,9 @@ const defaults = new Map()
 
 function defaultProxy(options, flavour) {
   const r = resolveProxyOptions(options || {}, flavour)
-  const key = `${r.proxyPath}\u0000${r.publishableKey}\u0000${r.secretKey}\u0000${r.fapiUrl}\u0000${r.timeoutMs}\u0000${r.idleTimeoutMs}\u0000${r.trustForwardedHeaders}\u0000${r.maxConnections}`
+  // JSON of the field list: collision-free whatever the values contain (a separator-joined key let
+  // `publishableKey: 'a\u0000b'` + `secretKey: 'c'` reuse the instance of `'a'` + `'b\u0000c'`).
+  const key = JSON.stringify([r.proxyPath, r.publishableKey, r.secretKey, r.fapiUrl, r.timeoutMs, r.idleTimeoutMs, r.trustForwardedHeaders, r.maxConnections])
   let proxy = defaults.get(key)
   if (proxy === undefined) {
     if (defaults.size >= MAX_DEFAULT_INSTANCES) defaults.delete(defaults.keys().next().value)
