@@ -353,7 +353,10 @@ export declare function configureCaches(options: {
   identity?: CacheSettings & { sidlessTtlMs?: number }
 }): void
 
-/** Removes a token from the verified and negative caches (under every instance and option set). Returns how many entries went. */
+/**
+ * Removes a token from the verified and negative caches (under every instance and option set). Returns how many entries
+ * went. A JWT is matched in every spelling verification accepts for it (with or without trailing `=` padding).
+ */
 export declare function invalidateToken(token: string): number
 
 /** Removes identity entries: `{ orgId }` every user of that org, `{ userId }` that user in every org, both: that one entry. Returns how many went. */
