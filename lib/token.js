@@ -65,23 +65,29 @@ function nativeVerifyOptions(options) {
   }
 }
 
+/**
+ * The memo key of a resolved option set: `JSON.stringify` of an array of its fields, lists kept as arrays, so no
+ * two different option sets share a key. (A key made by joining values with `\u0000`/`\u0001` let
+ * `authorizedParties: ['a\u0001b']` reuse the verifier built for `['a', 'b']`.) Non-finite numbers become `null`
+ * like an unset field, which the native side also reads as unset (its default).
+ */
 function cacheKey(n) {
-  return [
+  return JSON.stringify([
     n.jwtKey,
     n.secretKey,
     n.machineSecretKey,
     n.apiUrl,
     n.apiVersion,
     n.jwksUrl,
-    n.audience && n.audience.join('\u0001'),
-    n.authorizedParties && n.authorizedParties.join('\u0001'),
+    n.audience,
+    n.authorizedParties,
     n.clockSkewInMs,
-    n.headerType && n.headerType.join('\u0001'),
+    n.headerType,
     n.skipJwksCache,
     n.jwksCacheTtlMs,
     n.jwksCooldownMs,
-    n.acceptsToken && n.acceptsToken.join('\u0001'),
-  ].join('\u0000')
+    n.acceptsToken,
+  ])
 }
 
 /** A bounded map of native instances keyed by their resolved options (oldest dropped first). */

@@ -388,6 +388,35 @@ mod tests {
     }
 
     #[test]
+    fn fingerprint_has_no_separator_collisions() {
+        // Lists whose joined text would collide under a separator-joined key (issue item 5): every field and
+        // every list item is length-prefixed, so none of these share a fingerprint.
+        let with = |audience: &[&str], parties: &[&str]| {
+            options_fingerprint(&VerifyOptions {
+                jwt_key: Some("PEM".into()),
+                audience: audience.iter().map(|s| s.to_string()).collect(),
+                authorized_parties: parties.iter().map(|s| s.to_string()).collect(),
+                ..VerifyOptions::default()
+            })
+        };
+        let sets = [
+            with(&[], &["a", "b"]),
+            with(&[], &["a\u{1}b"]),
+            with(&[], &["a\u{0}b"]),
+            with(&[], &["ab"]),
+            with(&["q\u{0}p"], &[]),
+            with(&["q"], &["p\u{0}"]),
+            with(&["q"], &["p"]),
+            with(&["q", "p"], &[]),
+        ];
+        for (i, a) in sets.iter().enumerate() {
+            for b in &sets[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+
+    #[test]
     fn padded_spellings_share_one_entry() {
         assert_eq!(canonical_token("h.p.sig"), "h.p.sig");
         assert_eq!(canonical_token("h.p.sig=="), "h.p.sig");
