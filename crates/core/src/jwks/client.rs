@@ -16,6 +16,7 @@ use super::source::JwksSource;
 use super::JwksConfig;
 use crate::clock::{Clock, SystemClock};
 use crate::token::error::{action, Reason, TokenVerificationError};
+use crate::token::jsfmt::capped;
 use crate::token::keys::KeyHandle;
 
 /// Per-call cache policy (from the verify options).
@@ -117,8 +118,10 @@ enum Decision {
     Fetch { generation: u64, merge: bool },
 }
 
-/// Clerk's `jwk-kid-mismatch` error (since #9394 the available kids are not listed).
+/// Clerk's `jwk-kid-mismatch` error (since #9394 the available kids are not listed). A `kid` longer than
+/// [`ECHO_MAX_CHARS`](crate::token::jsfmt::ECHO_MAX_CHARS) characters is cut ([`capped`]).
 pub fn kid_mismatch(kid: &str) -> TokenVerificationError {
+    let kid = capped(kid.to_owned());
     TokenVerificationError::with_action(
         Reason::JwkKidMismatch,
         format!(

@@ -147,7 +147,7 @@ pub async fn verify_machine_token(
         }
         let typ = match jwt.header.get("typ") {
             None | Some(Value::Null) => "missing".to_owned(),
-            other => jsfmt::to_js_string(other),
+            other => jsfmt::to_js_string_capped(other),
         };
         return Err(failed(format!(
             "Invalid JWT type: {typ}. Expected one of: {} for OAuth, or sub starting with 'mch_' for M2M",
@@ -276,7 +276,7 @@ fn check_oauth_audience(aud: Option<&Value>, audience: &[String]) -> Result<(), 
     if !has_audience {
         return Err(failed(format!(
             "Invalid OAuth audience claim (aud) {}. Expected a non-empty string or a non-empty array of non-empty strings.",
-            jsfmt::stringify(aud)
+            jsfmt::stringify_capped(aud)
         )));
     }
     check_audience(aud, audience, false).map_err(|e| failed(e.message))

@@ -420,7 +420,7 @@ fn check_header_type(
         Reason::TokenInvalid,
         format!(
             "Invalid JWT type {}. Expected \"{}\".",
-            jsfmt::stringify(typ),
+            jsfmt::stringify_capped(typ),
             allowed.join(", ")
         ),
         action::ENSURE_CLERK_JWT,
@@ -436,7 +436,7 @@ fn check_algorithm(jwt: &Jwt<'_>) -> Result<Algorithm, TokenVerificationError> {
                 Reason::TokenInvalidAlgorithm,
                 format!(
                     "Invalid JWT algorithm {}. Supported: {}.",
-                    jsfmt::stringify(alg),
+                    jsfmt::stringify_capped(alg),
                     Algorithm::SUPPORTED
                 ),
                 action::ENSURE_CLERK_JWT,
@@ -507,12 +507,12 @@ pub(crate) fn check_audience(
             Err(claim_failed(if wrapped {
                 format!(
                     "Invalid JWT audience claim array (aud) {}. Is not included in \"{list_json}\".",
-                    jsfmt::stringify(Some(&Value::Array(vec![aud.clone()])))
+                    jsfmt::stringify_capped(Some(&Value::Array(vec![aud.clone()])))
                 )
             } else {
                 format!(
                     "Invalid JWT audience claim (aud) {}. Is not included in \"{list_json}\".",
-                    jsfmt::stringify(Some(aud))
+                    jsfmt::stringify_capped(Some(aud))
                 )
             }))
         }
@@ -527,12 +527,12 @@ pub(crate) fn check_audience(
             }
             Err(claim_failed(format!(
                 "Invalid JWT audience claim array (aud) {}. Is not included in \"{list_json}\".",
-                jsfmt::stringify(Some(aud))
+                jsfmt::stringify_capped(Some(aud))
             )))
         }
         other => Err(claim_failed(format!(
             "Invalid JWT audience claim array (aud) {}. Is not included in \"{list_json}\".",
-            jsfmt::stringify(Some(&Value::Array(vec![other.clone()])))
+            jsfmt::stringify_capped(Some(&Value::Array(vec![other.clone()])))
         ))),
     }
 }
@@ -547,7 +547,7 @@ pub(crate) fn check_claims(
     if !matches!(sub, Some(Value::String(_))) {
         return Err(claim_failed(format!(
             "Subject claim (sub) is required and must be a string. Received {}.",
-            jsfmt::stringify(sub)
+            jsfmt::stringify_capped(sub)
         )));
     }
 
@@ -563,7 +563,7 @@ pub(crate) fn check_claims(
                 Reason::TokenInvalidAuthorizedParties,
                 format!(
                     "Invalid JWT Authorized party claim (azp) {}. Expected \"{}\".",
-                    jsfmt::stringify(azp),
+                    jsfmt::stringify_capped(azp),
                     options.authorized_parties.join(",")
                 ),
             ));
@@ -578,7 +578,7 @@ pub(crate) fn check_claims(
     let Some(exp_secs) = exp.and_then(Value::as_f64) else {
         return Err(claim_failed(format!(
             "Invalid JWT expiry date claim (exp) {}. Expected number.",
-            jsfmt::stringify(exp)
+            jsfmt::stringify_capped(exp)
         )));
     };
     let exp_ms = jsfmt::seconds_to_date_ms(exp_secs);
@@ -598,7 +598,7 @@ pub(crate) fn check_claims(
         let Some(nbf_secs) = nbf.as_f64() else {
             return Err(claim_failed(format!(
                 "Invalid JWT not before date claim (nbf) {}. Expected number.",
-                jsfmt::stringify(Some(nbf))
+                jsfmt::stringify_capped(Some(nbf))
             )));
         };
         let nbf_ms = jsfmt::seconds_to_date_ms(nbf_secs);
@@ -618,7 +618,7 @@ pub(crate) fn check_claims(
         let Some(iat_secs) = iat.as_f64() else {
             return Err(claim_failed(format!(
                 "Invalid JWT issued at date claim (iat) {}. Expected number.",
-                jsfmt::stringify(Some(iat))
+                jsfmt::stringify_capped(Some(iat))
             )));
         };
         let iat_ms = jsfmt::seconds_to_date_ms(iat_secs);
