@@ -13,6 +13,7 @@ pub mod jsfmt;
 pub mod jwt;
 pub mod keys;
 pub mod machine;
+pub mod rate_limit;
 pub mod verify;
 
 pub use claims::{AuthObject, ClaimsError, HasParams, Reverification};
