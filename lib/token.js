@@ -42,12 +42,37 @@ function num(v, name) {
   return v
 }
 
-/** Validates and converts `verifyToken` options to the native shape (throws TypeError on bad types). */
+const MAX_CHECKED_KEYS = 64
+// jwtKey value → null (usable) or the native failure, so a repeated options object costs a Map lookup.
+const checkedKeys = new Map()
+
+/**
+ * A `jwtKey` that is not a usable RSA public key PEM is refused here, when the options are resolved, rather than
+ * failing every request later with a reason that blames the token: throws a TokenVerificationError (an Error
+ * whose `code` and `reason` are `jwk-failed-to-resolve`) whose message names the option and whose `action` says
+ * how to fix it. The key is never part of the error.
+ */
+function checkJwtKey(pem) {
+  if (pem === undefined) return pem
+  let failure = checkedKeys.get(pem)
+  if (failure === undefined) {
+    failure = binding.validateJwtKey(pem) ?? null
+    if (checkedKeys.size >= MAX_CHECKED_KEYS) checkedKeys.delete(checkedKeys.keys().next().value)
+    checkedKeys.set(pem, failure)
+  }
+  if (failure !== null) throw new TokenVerificationError(failure)
+  return pem
+}
+
+/**
+ * Validates and converts `verifyToken` options to the native shape: throws a TypeError on bad types, and a
+ * TokenVerificationError (`code` `jwk-failed-to-resolve`) for a `jwtKey` that is not a usable RSA public key PEM.
+ */
 function nativeVerifyOptions(options) {
   if (options == null || typeof options !== 'object') throw new TypeError('clerk-native: verifyToken options must be an object')
   const skew = options.clockSkewInMs
   return {
-    jwtKey: str(options.jwtKey, 'jwtKey'),
+    jwtKey: checkJwtKey(str(options.jwtKey, 'jwtKey')),
     secretKey: str(options.secretKey, 'secretKey'),
     machineSecretKey: str(options.machineSecretKey, 'machineSecretKey'),
     apiUrl: str(options.apiUrl, 'apiUrl'),

@@ -369,7 +369,24 @@ async fn m2m_and_oauth_jwts_are_verified_locally() {
     let e = verify_machine_token(&none, &m2m).await.unwrap_err();
     assert_eq!(e.code, MachineErrorCode::TokenVerificationFailed);
     assert_eq!(e.message, "Failed to resolve JWK during verification.");
-    assert_eq!(e.action, Some(action::SET_CLERK_JWT_KEY));
+    assert_eq!(e.action, Some(action::SET_JWT_KEY_OR_SECRET_KEY));
+
+    // A jwtKey that is not an RSA public key: the message names the option, the action says how to fix it.
+    let garbage = Verifier::with_client(
+        VerifyOptions {
+            jwt_key: Some("not a key".into()),
+            ..VerifyOptions::default()
+        },
+        client(),
+    );
+    let e = verify_machine_token(&garbage, &m2m).await.unwrap_err();
+    assert_eq!(e.code, MachineErrorCode::TokenVerificationFailed);
+    assert!(
+        e.message.starts_with("Invalid jwtKey (CLERK_JWT_KEY): "),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.action, Some(action::FIX_JWT_KEY));
 }
 
 /// A client and verifier sharing one manual clock, for rate-limit timing.

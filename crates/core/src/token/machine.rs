@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::error::{action, MachineErrorCode, MachineTokenError, TokenVerificationError};
+use super::error::{MachineErrorCode, MachineTokenError, Reason, TokenVerificationError};
 use super::jsfmt;
 use super::jwt::{self, category, Jwt, JwtPayload};
 use super::rate_limit::retry_after_ms;
@@ -179,7 +179,9 @@ async fn resolve_and_verify(
 ) -> Result<JwtPayload, MachineTokenError> {
     let to_machine = |e: TokenVerificationError| {
         let mut m = failed(e.message);
-        if e.action == Some(action::SET_CLERK_JWT_KEY) {
+        // Key-resolution failures (no key configured, an unusable jwtKey) keep their action, as Clerk keeps
+        // SetClerkJWTKey on "Failed to resolve JWK during verification.".
+        if e.reason == Reason::JwkFailedToResolve {
             m.action = e.action;
         }
         m

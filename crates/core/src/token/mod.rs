@@ -21,4 +21,4 @@ pub use error::{MachineErrorCode, MachineTokenError, Reason, TokenVerificationEr
 pub use jwt::{decode as decode_jwt, Algorithm, Jwt, JwtPayload};
 pub use keys::{KeyError, KeyHandle, VerifierKey};
 pub use machine::{verify_machine_token, MachineAuth, TokenType};
-pub use verify::{verify_token, verify_with_key, Verifier, VerifyOptions};
+pub use verify::{validate_jwt_key, verify_token, verify_with_key, Verifier, VerifyOptions};
