@@ -331,3 +331,11 @@ export declare function testPanic(kind: string): void
 
 /** Async variant of [`__test_panic`]: the panic happens on a tokio worker and must reject the promise. */
 export declare function testPanicAsync(kind: string): Promise<void>
+
+/**
+ * Checks a `jwtKey` value before it is used: `null` when it is a usable RSA public key PEM (SPKI or PKCS#1,
+ * 2048-8192 bits) or empty, otherwise the failure every verification with it would give (`reason`
+ * `jwk-failed-to-resolve`, a `message` naming the option and what is wrong, an `action` saying how to fix it;
+ * the key is never echoed). The parse is memoized with the one verification uses.
+ */
+export declare function validateJwtKey(pem: string): NativeVerifyResult | null

@@ -857,3 +857,4 @@ module.exports.sessionAuthObject = nativeBinding.sessionAuthObject
 module.exports.sessionHas = nativeBinding.sessionHas
 module.exports.testPanic = nativeBinding.testPanic
 module.exports.testPanicAsync = nativeBinding.testPanicAsync
+module.exports.validateJwtKey = nativeBinding.validateJwtKey

@@ -174,7 +174,12 @@ export interface JwtPayload {
 }
 
 export interface VerifyTokenOptions {
-  /** PEM public key (SPKI or PKCS#1; RSA of any size; RS256/384/512). Networkless; takes precedence over remote keys. */
+  /**
+   * PEM public key (SPKI or PKCS#1; RSA of 2048-8192 bits; RS256/384/512). Networkless; takes precedence over remote
+   * keys. A value that is not such a key is refused when the options are resolved: `verifyToken` rejects and
+   * `authenticateRequest` / `clerkMiddleware` throw a {@link TokenVerificationError} with `code`
+   * `'jwk-failed-to-resolve'` and a message starting `Invalid jwtKey (CLERK_JWT_KEY): `.
+   */
   jwtKey?: string
   /** Fetches the instance JWKS from `{apiUrl}/{apiVersion}/jwks` (and authorizes machine-token calls). */
   secretKey?: string
@@ -370,7 +375,10 @@ export declare function configureCaches(options: {
   identity?: CacheSettings & { sidlessTtlMs?: number }
 }): void
 
-/** Removes a token from the verified and negative caches (under every instance and option set). Returns how many entries went. */
+/**
+ * Removes a token from the verified and negative caches (under every instance and option set). Returns how many entries
+ * went. A JWT is matched in every spelling verification accepts for it (with or without trailing `=` padding).
+ */
 export declare function invalidateToken(token: string): number
 
 /** Removes identity entries: `{ orgId }` every user of that org, `{ userId }` that user in every org, both: that one entry. Returns how many went. */

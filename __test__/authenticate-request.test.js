@@ -230,7 +230,8 @@ describe('authenticateRequest: where the token comes from (SPEC §3.5)', () => {
     test('no key configured: jwk-failed-to-resolve with its action in the message', async () => {
       assertSignedOut(await auth(bearer(session()), {}), {
         reason: 'jwk-failed-to-resolve',
-        message: 'Failed to resolve JWK during verification. Set the CLERK_JWT_KEY environment variable. (reason=jwk-failed-to-resolve, token-carrier=header)',
+        message:
+          'Failed to resolve JWK during verification. Set jwtKey (CLERK_JWT_KEY) to the PEM public key of your Clerk instance, or secretKey (CLERK_SECRET_KEY) to fetch its JWKS. verifyToken reads only its options, never the environment. (reason=jwk-failed-to-resolve, token-carrier=header)',
       })
     })
   })

@@ -12,7 +12,11 @@ const { verifyToken, TokenVerificationError } = require('..')
 const MSG_FORM = 'Invalid JWT form. A JWT consists of three parts separated by dots.'
 const MSG_DECODE = 'Invalid JWT form. The header, payload, or signature could not be decoded.'
 const ENSURE_CLERK_JWT = 'Make sure that this is a valid Clerk-generated JWT.'
-const SET_CLERK_JWT_KEY = 'Set the CLERK_JWT_KEY environment variable.'
+const SET_JWT_KEY_OR_SECRET_KEY =
+  'Set jwtKey (CLERK_JWT_KEY) to the PEM public key of your Clerk instance, or secretKey (CLERK_SECRET_KEY) to fetch its JWKS. verifyToken reads only its options, never the environment.'
+const FIX_JWT_KEY =
+  'Set jwtKey (CLERK_JWT_KEY) to the PEM public key from the API keys page of the Clerk Dashboard (it starts with -----BEGIN PUBLIC KEY-----), or leave it unset to fetch the keys with secretKey (CLERK_SECRET_KEY).'
+const NOT_AN_RSA_PEM = /^Invalid jwtKey \(CLERK_JWT_KEY\): it is not an RSA public key PEM \(SPKI or PKCS#1\): .+\.$/
 const CONTACT_SUPPORT = 'Contact support@clerk.com'
 const KID_MISMATCH_ACTION =
   'Go to your Dashboard and validate your secret and public keys are correct. Contact support@clerk.com if the issue persists.'
@@ -94,12 +98,12 @@ describe('verifyToken: RSA 2048/3072/4096 x RS256/384/512 via jwtKey (SPEC §3.3
     assert.equal(payload.sub, 'user_1')
   })
 
-  test('an RSA-1024 key is refused (token-verification-failed), never accepted', async () => {
+  test('an RSA-1024 jwtKey is refused (jwk-failed-to-resolve, naming the option), never accepted', async () => {
     const k = T.rsaKey(1024, 'kid_1024')
     await expectReason(verifyToken(T.signJwt(k, T.sessionClaims()), { jwtKey: k.publicPem }), {
-      reason: 'token-verification-failed',
-      message: /^Error verifying JWT signature\. .*1024/,
-      action: ENSURE_CLERK_JWT,
+      reason: 'jwk-failed-to-resolve',
+      message: 'Invalid jwtKey (CLERK_JWT_KEY): it is not an RSA public key PEM (SPKI or PKCS#1): Unsupported RSA modulus size: 1024 bits (2048 to 8192 bits are supported).',
+      action: FIX_JWT_KEY,
     })
   })
 })
@@ -327,22 +331,24 @@ describe('verifyToken: reason codes (table-driven, jwtKey)', () => {
       reason: 'token-invalid',
       message: 'Invalid session token category.',
     },
-    // key problems surfacing at the signature step
+    // key problems: a jwtKey that is not a usable RSA public key is refused when the options are resolved, with
+    // an error naming the option (Clerk fails at the signature step with token-verification-failed, blaming the
+    // token); no key at all keeps Clerk's reason and message, with an action naming the options
     {
-      name: 'jwtKey of whitespace only: jwk-local-missing',
+      name: 'jwtKey of whitespace only',
       token: () => T.signJwt(key, valid()),
       options: { jwtKey: '   \n ' },
-      reason: 'jwk-local-missing',
-      message: 'Missing local JWK.',
-      action: SET_CLERK_JWT_KEY,
+      reason: 'jwk-failed-to-resolve',
+      message: 'Invalid jwtKey (CLERK_JWT_KEY): it is blank.',
+      action: FIX_JWT_KEY,
     },
     {
       name: 'jwtKey that is not a PEM',
       token: () => T.signJwt(key, valid()),
       options: { jwtKey: 'definitely not a key' },
-      reason: 'token-verification-failed',
-      message: /^Error verifying JWT signature\. /,
-      action: ENSURE_CLERK_JWT,
+      reason: 'jwk-failed-to-resolve',
+      message: 'Invalid jwtKey (CLERK_JWT_KEY): it is not an RSA public key PEM (SPKI or PKCS#1): Invalid PEM public key: bad base64 body.',
+      action: FIX_JWT_KEY,
     },
     {
       name: 'jwtKey that is an EC public key',
@@ -350,15 +356,17 @@ describe('verifyToken: reason codes (table-driven, jwtKey)', () => {
       options: () => ({
         jwtKey: require('node:crypto').generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } }).publicKey,
       }),
-      reason: 'token-verification-failed',
-      message: /^Error verifying JWT signature\. /,
+      reason: 'jwk-failed-to-resolve',
+      message: NOT_AN_RSA_PEM,
+      action: FIX_JWT_KEY,
     },
     {
       name: 'jwtKey that is a private key PEM',
       token: () => T.signJwt(key, valid()),
       options: () => ({ jwtKey: key.privateKey.export({ type: 'pkcs8', format: 'pem' }) }),
-      reason: 'token-verification-failed',
-      message: /^Error verifying JWT signature\. /,
+      reason: 'jwk-failed-to-resolve',
+      message: NOT_AN_RSA_PEM,
+      action: FIX_JWT_KEY,
     },
     {
       name: 'no key at all: jwk-failed-to-resolve',
@@ -366,7 +374,7 @@ describe('verifyToken: reason codes (table-driven, jwtKey)', () => {
       options: { jwtKey: undefined },
       reason: 'jwk-failed-to-resolve',
       message: 'Failed to resolve JWK during verification.',
-      action: SET_CLERK_JWT_KEY,
+      action: SET_JWT_KEY_OR_SECRET_KEY,
     },
   ]
 

@@ -42,12 +42,37 @@ function num(v, name) {
   return v
 }
 
-/** Validates and converts `verifyToken` options to the native shape (throws TypeError on bad types). */
+const MAX_CHECKED_KEYS = 64
+// jwtKey value → null (usable) or the native failure, so a repeated options object costs a Map lookup.
+const checkedKeys = new Map()
+
+/**
+ * A `jwtKey` that is not a usable RSA public key PEM is refused here, when the options are resolved, rather than
+ * failing every request later with a reason that blames the token: throws a TokenVerificationError (an Error
+ * whose `code` and `reason` are `jwk-failed-to-resolve`) whose message names the option and whose `action` says
+ * how to fix it. The key is never part of the error.
+ */
+function checkJwtKey(pem) {
+  if (pem === undefined) return pem
+  let failure = checkedKeys.get(pem)
+  if (failure === undefined) {
+    failure = binding.validateJwtKey(pem) ?? null
+    if (checkedKeys.size >= MAX_CHECKED_KEYS) checkedKeys.delete(checkedKeys.keys().next().value)
+    checkedKeys.set(pem, failure)
+  }
+  if (failure !== null) throw new TokenVerificationError(failure)
+  return pem
+}
+
+/**
+ * Validates and converts `verifyToken` options to the native shape: throws a TypeError on bad types, and a
+ * TokenVerificationError (`code` `jwk-failed-to-resolve`) for a `jwtKey` that is not a usable RSA public key PEM.
+ */
 function nativeVerifyOptions(options) {
   if (options == null || typeof options !== 'object') throw new TypeError('clerk-native: verifyToken options must be an object')
   const skew = options.clockSkewInMs
   return {
-    jwtKey: str(options.jwtKey, 'jwtKey'),
+    jwtKey: checkJwtKey(str(options.jwtKey, 'jwtKey')),
     secretKey: str(options.secretKey, 'secretKey'),
     machineSecretKey: str(options.machineSecretKey, 'machineSecretKey'),
     apiUrl: str(options.apiUrl, 'apiUrl'),
@@ -65,23 +90,29 @@ function nativeVerifyOptions(options) {
   }
 }
 
+/**
+ * The memo key of a resolved option set: `JSON.stringify` of an array of its fields, lists kept as arrays, so no
+ * two different option sets share a key. (A key made by joining values with `\u0000`/`\u0001` let
+ * `authorizedParties: ['a\u0001b']` reuse the verifier built for `['a', 'b']`.) Non-finite numbers become `null`
+ * like an unset field, which the native side also reads as unset (its default).
+ */
 function cacheKey(n) {
-  return [
+  return JSON.stringify([
     n.jwtKey,
     n.secretKey,
     n.machineSecretKey,
     n.apiUrl,
     n.apiVersion,
     n.jwksUrl,
-    n.audience && n.audience.join('\u0001'),
-    n.authorizedParties && n.authorizedParties.join('\u0001'),
+    n.audience,
+    n.authorizedParties,
     n.clockSkewInMs,
-    n.headerType && n.headerType.join('\u0001'),
+    n.headerType,
     n.skipJwksCache,
     n.jwksCacheTtlMs,
     n.jwksCooldownMs,
-    n.acceptsToken && n.acceptsToken.join('\u0001'),
-  ].join('\u0000')
+    n.acceptsToken,
+  ])
 }
 
 /** A bounded map of native instances keyed by their resolved options (oldest dropped first). */

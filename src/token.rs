@@ -117,6 +117,17 @@ fn verify_result(r: std::result::Result<Arc<str>, TokenVerificationError>) -> Na
     }
 }
 
+/// Checks a `jwtKey` value before it is used: `null` when it is a usable RSA public key PEM (SPKI or PKCS#1,
+/// 2048-8192 bits) or empty, otherwise the failure every verification with it would give (`reason`
+/// `jwk-failed-to-resolve`, a `message` naming the option and what is wrong, an `action` saying how to fix it;
+/// the key is never echoed). The parse is memoized with the one verification uses.
+#[napi(catch_unwind)]
+pub fn validate_jwt_key(pem: String) -> Option<NativeVerifyResult> {
+    clerk_native_core::token::validate_jwt_key(&pem)
+        .err()
+        .map(|e| verify_result(Err(e)))
+}
+
 /// A session-token verifier bound to one option set (keys parsed once; JWKS cache shared process-wide).
 #[napi]
 pub struct NativeVerifier {

@@ -369,7 +369,157 @@ async fn m2m_and_oauth_jwts_are_verified_locally() {
     let e = verify_machine_token(&none, &m2m).await.unwrap_err();
     assert_eq!(e.code, MachineErrorCode::TokenVerificationFailed);
     assert_eq!(e.message, "Failed to resolve JWK during verification.");
-    assert_eq!(e.action, Some(action::SET_CLERK_JWT_KEY));
+    assert_eq!(e.action, Some(action::SET_JWT_KEY_OR_SECRET_KEY));
+
+    // A jwtKey that is not an RSA public key: the message names the option, the action says how to fix it.
+    let garbage = Verifier::with_client(
+        VerifyOptions {
+            jwt_key: Some("not a key".into()),
+            ..VerifyOptions::default()
+        },
+        client(),
+    );
+    let e = verify_machine_token(&garbage, &m2m).await.unwrap_err();
+    assert_eq!(e.code, MachineErrorCode::TokenVerificationFailed);
+    assert!(
+        e.message.starts_with("Invalid jwtKey (CLERK_JWT_KEY): "),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.action, Some(action::FIX_JWT_KEY));
+}
+
+/// A client and verifier sharing one manual clock, for rate-limit timing.
+fn clocked(server: &TestServer, secret: &str) -> (Arc<ManualClock>, Arc<JwksClient>, Verifier) {
+    let clock = Arc::new(ManualClock::new(now_secs() * 1000));
+    let client = Arc::new(JwksClient::with_clock(
+        JwksConfig {
+            fetch_timeout_ms: 1_000,
+            ..JwksConfig::default()
+        },
+        clock.clone(),
+    ));
+    let v = Verifier::with_client(
+        VerifyOptions {
+            secret_key: Some(secret.into()),
+            api_url: server.base(),
+            ..VerifyOptions::default()
+        },
+        client.clone(),
+    );
+    (clock, client, v)
+}
+
+#[tokio::test]
+async fn redirects_from_the_backend_api_are_never_followed() {
+    let elsewhere = TestServer::start(Reply::json(200, m2m_resource())).await;
+    for status in [301u16, 302, 303, 307, 308] {
+        let server = TestServer::start(
+            Reply::json(status, json!({}))
+                .with_header("location", &elsewhere.url("/m2m_tokens/verify")),
+        )
+        .await;
+        let v = verifier(&server, None);
+        for token in ["mt_redirected", "oat_redirected", "ak_redirected"] {
+            let e = verify_machine_token(&v, token).await.unwrap_err();
+            assert_eq!(
+                e.code,
+                MachineErrorCode::UnexpectedError,
+                "{status} {token}"
+            );
+            assert_eq!(e.status, Some(status));
+            assert_eq!(e.message, "Unexpected error");
+            assert!(e.cause.as_deref().unwrap_or("").contains("never followed"));
+        }
+        assert_eq!(server.hits(), 3);
+    }
+    assert_eq!(elsewhere.hits(), 0, "a redirect target was contacted");
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_fails_fast_until_it_passes() {
+    let server =
+        TestServer::start(Reply::json(429, json!({"errors": []})).with_header("retry-after", "7"))
+            .await;
+    let (clock, client, v) = clocked(&server, SK);
+    let e = verify_machine_token(&v, "ak_1").await.unwrap_err();
+    assert_eq!(
+        (e.code, e.status, e.message.as_str()),
+        (
+            MachineErrorCode::UnexpectedError,
+            Some(429),
+            "Unexpected error"
+        )
+    );
+    assert_eq!(server.hits(), 1);
+    server.set_reply(Reply::json(200, m2m_resource()));
+    // Every kind of opaque token of this instance now fails fast, without a request.
+    for token in ["ak_2", "oat_2", "mt_2"] {
+        let e = verify_machine_token(&v, token).await.unwrap_err();
+        assert_eq!(e.code, MachineErrorCode::UnexpectedError);
+        assert_eq!(e.status, Some(429));
+        assert!(
+            e.message
+                .starts_with("Rate limited by the Clerk Backend API: retry after 7 s (at "),
+            "{}",
+            e.message
+        );
+    }
+    clock.advance(6_999);
+    let e = verify_machine_token(&v, "ak_3").await.unwrap_err();
+    assert!(e.message.contains("retry after 1 s"), "{}", e.message);
+    assert_eq!(server.hits(), 1, "no request while rate limited");
+    // Another secret key (another instance) on the same Backend API is not blocked.
+    let other = Verifier::with_client(
+        VerifyOptions {
+            secret_key: Some("sk_test_other".into()),
+            api_url: server.base(),
+            ..VerifyOptions::default()
+        },
+        client.clone(),
+    );
+    assert!(verify_machine_token(&other, "ak_4").await.is_ok());
+    assert_eq!(server.hits(), 2);
+    // At exactly Retry-After the instance calls again.
+    clock.advance(1);
+    assert!(verify_machine_token(&v, "ak_5").await.is_ok());
+    assert_eq!(server.hits(), 3);
+}
+
+#[tokio::test]
+async fn retry_after_is_capped_and_garbage_is_ignored() {
+    let server =
+        TestServer::start(Reply::json(429, json!({})).with_header("retry-after", "86400")).await;
+    let (clock, _client, v) = clocked(&server, SK);
+    assert!(verify_machine_token(&v, "ak_1").await.is_err());
+    clock.advance(59_999);
+    let e = verify_machine_token(&v, "ak_2").await.unwrap_err();
+    assert!(e.message.starts_with("Rate limited"), "{}", e.message);
+    clock.advance(1);
+    assert!(verify_machine_token(&v, "ak_3").await.is_err());
+    assert_eq!(server.hits(), 2, "capped at 60 s");
+
+    for garbage in ["soon", "-1", "0", "1.5", "Thu, 01 Jan 1970 00:00:00 GMT"] {
+        let server =
+            TestServer::start(Reply::json(429, json!({})).with_header("retry-after", garbage))
+                .await;
+        let (_clock, _client, v) = clocked(&server, SK);
+        for i in 0..3 {
+            let e = verify_machine_token(&v, &format!("ak_{i}"))
+                .await
+                .unwrap_err();
+            assert_eq!(e.message, "Unexpected error", "{garbage}");
+        }
+        assert_eq!(server.hits(), 3, "{garbage}: nothing blocked");
+    }
+    // Retry-After on another status does not block either.
+    let server =
+        TestServer::start(Reply::json(503, json!({})).with_header("retry-after", "30")).await;
+    let (_clock, _client, v) = clocked(&server, SK);
+    for i in 0..3 {
+        assert!(verify_machine_token(&v, &format!("ak_{i}")).await.is_err());
+    }
+    assert_eq!(server.hits(), 3);
 }
 
 #[tokio::test]

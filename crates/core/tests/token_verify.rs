@@ -11,8 +11,8 @@ use clerk_native_core::token::error::action;
 use clerk_native_core::token::jwt::{MAX_TOKEN_BYTES, MSG_INVALID_FORM, MSG_UNDECODABLE};
 use clerk_native_core::token::keys::pem_key_cached;
 use clerk_native_core::token::{
-    base64url, verify_with_key, AuthObject, KeyError, Reason, TokenVerificationError, Verifier,
-    VerifierKey, VerifyOptions,
+    base64url, validate_jwt_key, verify_with_key, AuthObject, KeyError, Reason,
+    TokenVerificationError, Verifier, VerifierKey, VerifyOptions,
 };
 use serde_json::{json, Value};
 use token_support::{claims_at, fixture_str, Signer};
@@ -187,7 +187,7 @@ fn every_local_reason_code() {
             options: VerifyOptions::default(),
             reason: Reason::JwkFailedToResolve,
             message: Some("Failed to resolve JWK during verification.".into()),
-            action: Some(Some(action::SET_CLERK_JWT_KEY)),
+            action: Some(Some(action::SET_JWT_KEY_OR_SECRET_KEY)),
         },
         Case {
             name: "typ not allowed",
@@ -394,27 +394,34 @@ fn every_local_reason_code() {
             name: "non-RSA jwtKey",
             token: valid.clone(),
             options: pem_options(&fixture_str("ec256.pub.pem")),
-            reason: Reason::TokenVerificationFailed,
+            reason: Reason::JwkFailedToResolve,
             message: Some(
-                "Error verifying JWT signature. Error: Unsupported key type: EC".into(),
+                "Invalid jwtKey (CLERK_JWT_KEY): it is not an RSA public key PEM (SPKI or PKCS#1): Unsupported key type: EC."
+                    .into(),
             ),
-            action: Some(Some(action::ENSURE_CLERK_JWT)),
+            action: Some(Some(action::FIX_JWT_KEY)),
         },
         Case {
             name: "RSA-1024 jwtKey",
             token: valid.clone(),
             options: pem_options(&fixture_str("rsa1024.pub.pem")),
-            reason: Reason::TokenVerificationFailed,
-            message: None,
-            action: None,
+            reason: Reason::JwkFailedToResolve,
+            message: Some(
+                "Invalid jwtKey (CLERK_JWT_KEY): it is not an RSA public key PEM (SPKI or PKCS#1): Unsupported RSA modulus size: 1024 bits (2048 to 8192 bits are supported)."
+                    .into(),
+            ),
+            action: Some(Some(action::FIX_JWT_KEY)),
         },
         Case {
             name: "garbage jwtKey",
             token: valid.clone(),
             options: pem_options("-----BEGIN PUBLIC KEY-----\n@@@@\n-----END PUBLIC KEY-----"),
-            reason: Reason::TokenVerificationFailed,
-            message: None,
-            action: None,
+            reason: Reason::JwkFailedToResolve,
+            message: Some(
+                "Invalid jwtKey (CLERK_JWT_KEY): it is not an RSA public key PEM (SPKI or PKCS#1): Invalid PEM public key: bad base64 body."
+                    .into(),
+            ),
+            action: Some(Some(action::FIX_JWT_KEY)),
         },
     ];
 
@@ -592,4 +599,49 @@ fn claims_v1_and_v2_through_signed_tokens() {
         serde_json::to_value(&a1).unwrap()["orgPermissions"],
         serde_json::to_value(&a2).unwrap()["orgPermissions"]
     );
+}
+
+#[test]
+fn an_unusable_jwt_key_names_the_option_not_the_token() {
+    let s = Signer::load("rsa2048");
+    let token = s.sign(
+        "RS256",
+        &json!({"alg": "RS256", "typ": "JWT"}),
+        &claims_at(NOW),
+    );
+    let blank = "Invalid jwtKey (CLERK_JWT_KEY): it is blank.";
+    let not_rsa =
+        "Invalid jwtKey (CLERK_JWT_KEY): it is not an RSA public key PEM (SPKI or PKCS#1): ";
+    let cases: [(&str, &str); 4] = [
+        ("  \n\t ", blank),
+        ("definitely not a key", not_rsa),
+        (
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+            not_rsa,
+        ),
+        ("-----BEGIN PUBLIC KEY-----\nMIIB\n", not_rsa),
+    ];
+    for (pem, message) in cases {
+        let e = validate_jwt_key(pem).unwrap_err();
+        assert_eq!(e.reason, Reason::JwkFailedToResolve, "{pem:?}");
+        assert!(e.message.starts_with(message), "{pem:?}: {}", e.message);
+        assert_eq!(e.action, Some(action::FIX_JWT_KEY));
+        // Verification fails the same way, for any token, before looking at the token's header.
+        assert_eq!(verify_sync(&token, pem_options(pem)).unwrap_err(), e);
+        let bad_alg = s.sign(
+            "RS256",
+            &json!({"alg": "HS256", "typ": "JWT"}),
+            &claims_at(NOW),
+        );
+        assert_eq!(verify_sync(&bad_alg, pem_options(pem)).unwrap_err(), e);
+    }
+    // A malformed token is still reported first (decode comes before key selection, as in Clerk).
+    assert_eq!(
+        verify_sync("not-a-jwt", pem_options("garbage"))
+            .unwrap_err()
+            .reason,
+        Reason::TokenInvalid
+    );
+    assert!(validate_jwt_key(&s.pem).is_ok());
+    assert!(validate_jwt_key("").is_ok(), "empty is unset, not invalid");
 }

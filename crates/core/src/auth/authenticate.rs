@@ -235,15 +235,17 @@ impl Authenticator {
                 return Ok(signed_in_session(token, entry.payload_json.clone()));
             }
         }
-        let jwt = if is_jwt_format(token) {
-            decode(token).ok()
-        } else {
-            None
-        };
+        // Machine JWTs are recognised only in the strict JWT shape (Clerk's `isJwtFormat`), but the session
+        // path's category check reads any token the loose decoder accepts, as Clerk's `hasNonSessionJwtCategory`
+        // does: a padded spelling (`t + "="`) of a JWT-template token must not skip it (and then be cached under
+        // the spelling `t` shares with it).
+        let jwt_format = is_jwt_format(token);
+        let jwt = decode(token).ok();
         let is_machine = is_machine_token_by_prefix(token)
-            || jwt
-                .as_ref()
-                .is_some_and(|j| is_m2m_jwt(j) || is_oauth_jwt(j));
+            || (jwt_format
+                && jwt
+                    .as_ref()
+                    .is_some_and(|j| is_m2m_jwt(j) || is_oauth_jwt(j)));
         if is_machine && !self.accepts.is_session_only() {
             let token_type = machine_token_type(token).unwrap_or(TokenType::OAuthToken);
             if !self.accepts.accepts(token_type) {

@@ -20,6 +20,9 @@
 //!
 //! [`VerifiedCache::invalidate`] removes a token under every fingerprint: the cache remembers the (few)
 //! fingerprints it has stored entries under ([`SeenScopes`]) and removes the token's key in each.
+//!
+//! Spellings: every lookup, insert and invalidation keys the token by [`canonical_token`] (trailing `=` removed),
+//! so the padded spellings that verification accepts for one token share one entry (see there).
 
 use std::sync::Arc;
 
@@ -140,6 +143,22 @@ pub fn options_fingerprint(options: &VerifyOptions) -> Scope {
     Scope::from_parts(parts.iter().map(Vec::as_slice))
 }
 
+/// The spelling of a JWT that the verified-token cache keys: the token with its trailing `=` removed.
+///
+/// Base64url decoding is Clerk's loose form (`base64url.parse(s, { loose: true })` in `@clerk/backend`, our
+/// [`base64url::decode`](crate::token::base64url::decode)): any number of trailing `=` is ignored, `=` anywhere
+/// else is an invalid character, and non-zero leftover bits are refused. So the only spellings of one token
+/// that verify alike are those that differ in trailing `=` on the *signature* segment: `=` at the end of the
+/// header or payload segment changes the signed text (`rawHeader.rawPayload`, exactly as Clerk signs it), so
+/// such a spelling is a different token whose signature fails. Padding on the signature segment is the
+/// trailing `=` of the whole token, which is what this removes. Without it, one valid token padded 0..N times
+/// would take N entries (evicting other users) and `invalidateToken(t)` would leave `t + "=="` cached.
+///
+/// A slice of `token`: nothing is allocated, and an unpadded token (the common case) costs one byte compare.
+pub fn canonical_token(token: &str) -> &str {
+    token.trim_end_matches('=')
+}
+
 /// The verified-token cache. Thread-safe; see the module docs.
 #[derive(Debug)]
 pub struct VerifiedCache {
@@ -170,14 +189,17 @@ impl VerifiedCache {
 
     /// The entry for `token` verified under `fingerprint`, if held and still valid at `now_ms` (a hit);
     /// otherwise `None` (a miss; an entry no longer valid is removed).
+    /// `token` is keyed by its [`canonical_token`] spelling.
     pub fn get(&self, fingerprint: &Scope, token: &str, now_ms: i64) -> Option<Arc<VerifiedEntry>> {
-        self.cache.get_if(&TokenKey::new(fingerprint, token), |e| {
-            e.is_valid_at(now_ms)
-        })
+        self.cache
+            .get_if(&TokenKey::new(fingerprint, canonical_token(token)), |e| {
+                e.is_valid_at(now_ms)
+            })
     }
 
     /// Store `token`'s entry after a successful verification under `fingerprint` at `now_ms`, for
-    /// `min(TTL, expires_at_ms - now_ms)`. Refused (false) when the entry is not valid at `now_ms`.
+    /// `min(TTL, expires_at_ms - now_ms)`, keyed by its [`canonical_token`] spelling. Refused (false) when the entry
+    /// is not valid at `now_ms`.
     pub fn insert(
         &self,
         fingerprint: &Scope,
@@ -189,15 +211,17 @@ impl VerifiedCache {
             return false;
         }
         let max_ttl = entry.expires_at_ms().saturating_sub(now_ms);
-        let key = TokenKey::new(fingerprint, token);
+        let key = TokenKey::new(fingerprint, canonical_token(token));
         self.fingerprints.with_recorded(fingerprint, || {
             self.cache.insert_capped(key, entry, max_ttl)
         })
     }
 
-    /// Remove `token` under every fingerprint (for `invalidateToken`); returns how many live entries went.
+    /// Remove `token` under every fingerprint (for `invalidateToken`); returns how many live entries went. Any
+    /// spelling removes the one entry of all of them ([`canonical_token`]).
     pub fn invalidate(&self, token: &str) -> usize {
-        self.fingerprints.forget_token(&self.cache, token)
+        self.fingerprints
+            .forget_token(&self.cache, canonical_token(token))
     }
 
     /// Drop every entry. Counters are kept.
@@ -361,6 +385,76 @@ mod tests {
             }),
             "jwksUrl wins over secretKey"
         );
+    }
+
+    #[test]
+    fn fingerprint_has_no_separator_collisions() {
+        // Lists whose joined text would collide under a separator-joined key (issue item 5): every field and
+        // every list item is length-prefixed, so none of these share a fingerprint.
+        let with = |audience: &[&str], parties: &[&str]| {
+            options_fingerprint(&VerifyOptions {
+                jwt_key: Some("PEM".into()),
+                audience: audience.iter().map(|s| s.to_string()).collect(),
+                authorized_parties: parties.iter().map(|s| s.to_string()).collect(),
+                ..VerifyOptions::default()
+            })
+        };
+        let sets = [
+            with(&[], &["a", "b"]),
+            with(&[], &["a\u{1}b"]),
+            with(&[], &["a\u{0}b"]),
+            with(&[], &["ab"]),
+            with(&["q\u{0}p"], &[]),
+            with(&["q"], &["p\u{0}"]),
+            with(&["q"], &["p"]),
+            with(&["q", "p"], &[]),
+        ];
+        for (i, a) in sets.iter().enumerate() {
+            for b in &sets[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+
+    #[test]
+    fn padded_spellings_share_one_entry() {
+        assert_eq!(canonical_token("h.p.sig"), "h.p.sig");
+        assert_eq!(canonical_token("h.p.sig=="), "h.p.sig");
+        assert_eq!(
+            canonical_token("h=.p=.sig="),
+            "h=.p=.sig",
+            "only the signature's padding"
+        );
+        assert_eq!(canonical_token("h.p.="), "h.p.");
+        let clock = Arc::new(ManualClock::new(NOW));
+        let cache = VerifiedCache::new(clock);
+        let fp = Scope::from_parts([b"jwtKey".as_slice()]);
+        let entry = || {
+            Arc::new(VerifiedEntry {
+                payload_json: "{}".into(),
+                exp_ms: NOW + 60_000,
+                nbf_ms: None,
+                iat_ms: None,
+                skew_ms: 0,
+            })
+        };
+        for n in 0..100 {
+            let spelling = format!("h.p.sig{}", "=".repeat(n));
+            assert!(cache.insert(&fp, &spelling, entry(), NOW));
+        }
+        assert_eq!(cache.len(), 1);
+        assert_eq!(cache.stats().evictions, 0);
+        assert!(cache.get(&fp, "h.p.sig", NOW).is_some());
+        assert!(cache.get(&fp, "h.p.sig===", NOW).is_some());
+        assert!(
+            cache.get(&fp, "h=.p.sig", NOW).is_none(),
+            "a padded header is another token"
+        );
+        assert_eq!(cache.invalidate("h.p.sig=="), 1);
+        assert!(cache.get(&fp, "h.p.sig", NOW).is_none());
+        assert!(cache.insert(&fp, "h.p.sig=", entry(), NOW));
+        assert_eq!(cache.invalidate("h.p.sig"), 1);
+        assert!(cache.is_empty());
     }
 
     #[test]

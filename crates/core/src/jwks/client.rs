@@ -11,12 +11,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use super::fetch::{build_http_client, fetch_jwks};
+use super::fetch::{build_jwks_http_client, build_machine_http_client, fetch_jwks};
 use super::source::JwksSource;
 use super::JwksConfig;
 use crate::clock::{Clock, SystemClock};
 use crate::token::error::{action, Reason, TokenVerificationError};
+use crate::token::jsfmt::capped;
 use crate::token::keys::KeyHandle;
+use crate::token::rate_limit::RateLimits;
 
 /// Per-call cache policy (from the verify options).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,8 +119,10 @@ enum Decision {
     Fetch { generation: u64, merge: bool },
 }
 
-/// Clerk's `jwk-kid-mismatch` error (since #9394 the available kids are not listed).
+/// Clerk's `jwk-kid-mismatch` error (since #9394 the available kids are not listed). A `kid` longer than
+/// [`ECHO_MAX_CHARS`](crate::token::jsfmt::ECHO_MAX_CHARS) characters is cut ([`capped`]).
 pub fn kid_mismatch(kid: &str) -> TokenVerificationError {
+    let kid = capped(kid.to_owned());
     TokenVerificationError::with_action(
         Reason::JwkKidMismatch,
         format!(
@@ -130,12 +134,15 @@ pub fn kid_mismatch(kid: &str) -> TokenVerificationError {
     )
 }
 
-/// A JWKS cache plus the HTTP client that fills it (also used for Backend API machine-token calls).
+/// A JWKS cache plus the HTTP client that fills it, and the Backend API client for machine-token calls (which
+/// follows no redirect) with its rate-limit state.
 #[derive(Debug)]
 pub struct JwksClient {
     config: JwksConfig,
     clock: Arc<dyn Clock>,
     http: Result<reqwest::Client, String>,
+    machine_http: Result<reqwest::Client, String>,
+    rate_limits: RateLimits,
     scopes: Mutex<HashMap<[u8; 32], Arc<Scope>>>,
     counters: Counters,
 }
@@ -148,11 +155,14 @@ impl JwksClient {
 
     /// A client on the given clock (TTL, cooldown and stale checks use it; backoff sleeps are real time).
     pub fn with_clock(config: JwksConfig, clock: Arc<dyn Clock>) -> Self {
-        let http = build_http_client(&config);
+        let http = build_jwks_http_client(&config);
+        let machine_http = build_machine_http_client(&config);
         Self {
             config,
             clock,
             http,
+            machine_http,
+            rate_limits: RateLimits::default(),
             scopes: Mutex::new(HashMap::new()),
             counters: Counters::default(),
         }
@@ -176,8 +186,14 @@ impl JwksClient {
         &self.clock
     }
 
-    pub(crate) fn http(&self) -> Result<&reqwest::Client, &str> {
-        self.http.as_ref().map_err(String::as_str)
+    /// The client for machine-token verification calls: follows no redirect.
+    pub(crate) fn machine_http(&self) -> Result<&reqwest::Client, &str> {
+        self.machine_http.as_ref().map_err(String::as_str)
+    }
+
+    /// The Backend API rate limits noted by machine-token verification (per apiUrl + secret key).
+    pub fn rate_limits(&self) -> &RateLimits {
+        &self.rate_limits
     }
 
     /// Synchronous probe: answers from the cache when it can (a fresh key, or a `kid` miss within the cooldown),

@@ -11,18 +11,34 @@ use super::{JwksConfig, SUPPORTED_BAPI_VERSION, USER_AGENT};
 use crate::token::error::{action, Reason, TokenVerificationError};
 use crate::token::keys::{jwk_entry, KeyHandle};
 
-/// The HTTP client used for JWKS and Backend API calls: no system proxy (Node's fetch ignores it too), at most 3
-/// redirects, rustls with ring.
-pub(crate) fn build_http_client(config: &JwksConfig) -> Result<reqwest::Client, String> {
+/// An HTTP client for JWKS and Backend API calls: no system proxy (Node's fetch ignores it too), rustls with ring,
+/// and the given redirect policy: at most 3 for JWKS fetches (reqwest drops `Authorization` when a redirect
+/// leaves the origin), none for machine-token verification ([`build_machine_http_client`]).
+pub(crate) fn build_http_client(
+    config: &JwksConfig,
+    redirects: reqwest::redirect::Policy,
+) -> Result<reqwest::Client, String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .no_proxy()
-        .redirect(reqwest::redirect::Policy::limited(3))
+        .redirect(redirects)
         .connect_timeout(Duration::from_millis(config.fetch_timeout_ms.max(1)))
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(60))
         .build()
         .map_err(|e| format!("HTTP client unavailable: {e}"))
+}
+
+/// The HTTP client for JWKS fetches: at most 3 redirects (SECURITY.md H25).
+pub(crate) fn build_jwks_http_client(config: &JwksConfig) -> Result<reqwest::Client, String> {
+    build_http_client(config, reqwest::redirect::Policy::limited(3))
+}
+
+/// The HTTP client for machine-token verification (`POST {apiUrl}/.../verify` with the secret key and the token
+/// in the body): redirects are never followed. A 3xx answer is the verdict (`unexpected-error` with its status):
+/// following it would trust another host's 200, and a 307/308 would re-send the token there.
+pub(crate) fn build_machine_http_client(config: &JwksConfig) -> Result<reqwest::Client, String> {
+    build_http_client(config, reqwest::redirect::Policy::none())
 }
 
 /// Why reading a response failed.

@@ -106,6 +106,12 @@ pub mod action {
     /// EnsureClockSync.
     pub const ENSURE_CLOCK_SYNC: &str =
         "Make sure your system clock is in sync (e.g. turn off and on automatic time synchronization).";
+    /// Ours, on `jwk-failed-to-resolve` when no key source is configured, instead of Clerk's SetClerkJWTKey
+    /// ("Set the CLERK_JWT_KEY environment variable."): `verifyToken` reads no environment variable, and a secret
+    /// key is the other way to get keys.
+    pub const SET_JWT_KEY_OR_SECRET_KEY: &str = "Set jwtKey (CLERK_JWT_KEY) to the PEM public key of your Clerk instance, or secretKey (CLERK_SECRET_KEY) to fetch its JWKS. verifyToken reads only its options, never the environment.";
+    /// Ours, on `jwk-failed-to-resolve` for a `jwtKey` that is not a usable RSA public key.
+    pub const FIX_JWT_KEY: &str = "Set jwtKey (CLERK_JWT_KEY) to the PEM public key from the API keys page of the Clerk Dashboard (it starts with -----BEGIN PUBLIC KEY-----), or leave it unset to fetch the keys with secretKey (CLERK_SECRET_KEY).";
     /// The action attached to `jwk-kid-mismatch`.
     pub const KID_MISMATCH: &str = "Go to your Dashboard and validate your secret and public keys are correct. Contact support@clerk.com if the issue persists.";
 }

@@ -33,6 +33,36 @@ pub fn to_js_string(v: Option<&Value>) -> String {
     }
 }
 
+/// The most characters of a token-controlled value that an error message echoes (see [`capped`]).
+pub const ECHO_MAX_CHARS: usize = 64;
+
+/// A token-controlled value as an error message echoes it: unchanged when it has at most [`ECHO_MAX_CHARS`]
+/// characters (so short values read exactly as in Clerk's messages), otherwise its first [`ECHO_MAX_CHARS`]
+/// characters followed by `...(<n> characters)`, `n` being the full length. The marker is ASCII, so a cut value
+/// can still travel in a header (`x-clerk-auth-message`). Never allocates for a short value.
+pub fn capped(text: String) -> String {
+    // A char is at least one byte: a text of at most ECHO_MAX_CHARS bytes is short.
+    if text.len() <= ECHO_MAX_CHARS {
+        return text;
+    }
+    let mut chars = text.char_indices();
+    let Some((cut, _)) = chars.nth(ECHO_MAX_CHARS) else {
+        return text;
+    };
+    let total = ECHO_MAX_CHARS + 1 + chars.count();
+    format!("{}...({total} characters)", &text[..cut])
+}
+
+/// [`stringify`] of a token-controlled value, [`capped`].
+pub fn stringify_capped(v: Option<&Value>) -> String {
+    capped(stringify(v))
+}
+
+/// [`to_js_string`] of a token-controlled value, [`capped`].
+pub fn to_js_string_capped(v: Option<&Value>) -> String {
+    capped(to_js_string(v))
+}
+
 fn number(n: &serde_json::Number) -> String {
     if let Some(f) = n.as_f64() {
         if n.is_f64() && f.is_finite() && f.fract() == 0.0 && f.abs() < 1e21 {
@@ -124,6 +154,33 @@ mod tests {
         assert_eq!(seconds_to_date_ms(-1.5), Some(-1000.0));
         assert_eq!(seconds_to_date_ms(1e300), None);
         assert_eq!(seconds_to_date_ms(f64::NAN), None);
+    }
+
+    #[test]
+    fn echoed_values_are_capped() {
+        let short = "k".repeat(ECHO_MAX_CHARS);
+        assert_eq!(
+            capped(short.clone()),
+            short,
+            "64 characters stay as they are"
+        );
+        assert_eq!(capped(String::new()), "");
+        let long = format!("{short}tail");
+        assert_eq!(capped(long), format!("{short}...(68 characters)"));
+        // Multi-byte characters: 64 of them (128 bytes) are kept whole; the cut is on a char boundary.
+        let wide = "é".repeat(ECHO_MAX_CHARS);
+        assert_eq!(capped(wide.clone()), wide);
+        let wider = "é".repeat(10_000);
+        assert_eq!(
+            capped(wider),
+            format!("{}...(10000 characters)", "é".repeat(ECHO_MAX_CHARS))
+        );
+        assert_eq!(
+            stringify_capped(Some(&json!("x".repeat(100)))),
+            format!("\"{}...(102 characters)", "x".repeat(63))
+        );
+        assert_eq!(stringify_capped(Some(&json!("JOSE"))), r#""JOSE""#);
+        assert_eq!(to_js_string_capped(Some(&json!("ins_1"))), "ins_1");
     }
 
     #[test]

@@ -3,10 +3,12 @@
 
 use serde_json::{Map, Value};
 
-use super::error::{action, MachineErrorCode, MachineTokenError, TokenVerificationError};
+use super::error::{MachineErrorCode, MachineTokenError, Reason, TokenVerificationError};
 use super::jsfmt;
 use super::jwt::{self, category, Jwt, JwtPayload};
+use super::rate_limit::retry_after_ms;
 use super::verify::{check_audience, verify_jwt, Verifier};
+use crate::cache::token_key::Scope;
 use crate::jwks::{SUPPORTED_BAPI_VERSION, USER_AGENT};
 
 /// Prefix of opaque M2M tokens.
@@ -147,7 +149,7 @@ pub async fn verify_machine_token(
         }
         let typ = match jwt.header.get("typ") {
             None | Some(Value::Null) => "missing".to_owned(),
-            other => jsfmt::to_js_string(other),
+            other => jsfmt::to_js_string_capped(other),
         };
         return Err(failed(format!(
             "Invalid JWT type: {typ}. Expected one of: {} for OAuth, or sub starting with 'mch_' for M2M",
@@ -177,7 +179,9 @@ async fn resolve_and_verify(
 ) -> Result<JwtPayload, MachineTokenError> {
     let to_machine = |e: TokenVerificationError| {
         let mut m = failed(e.message);
-        if e.action == Some(action::SET_CLERK_JWT_KEY) {
+        // Key-resolution failures (no key configured, an unusable jwtKey) keep their action, as Clerk keeps
+        // SetClerkJWTKey on "Failed to resolve JWK during verification.".
+        if e.reason == Reason::JwkFailedToResolve {
             m.action = e.action;
         }
         m
@@ -276,7 +280,7 @@ fn check_oauth_audience(aud: Option<&Value>, audience: &[String]) -> Result<(), 
     if !has_audience {
         return Err(failed(format!(
             "Invalid OAuth audience claim (aud) {}. Expected a non-empty string or a non-empty array of non-empty strings.",
-            jsfmt::stringify(aud)
+            jsfmt::stringify_capped(aud)
         )));
     }
     check_audience(aud, audience, false).map_err(|e| failed(e.message))
@@ -358,6 +362,23 @@ fn camel_case_keys(v: Value) -> Value {
     Value::Object(converted)
 }
 
+/// The answer while an instance is rate limited ([`RateLimits`](super::rate_limit::RateLimits)):
+/// `unexpected-error`, status 429, and when to retry (seconds rounded up, and the time as
+/// `Date.prototype.toUTCString()` shows it). No request is sent.
+pub fn rate_limited(until_ms: i64, now_ms: i64) -> MachineTokenError {
+    let secs = until_ms.saturating_sub(now_ms).max(0).saturating_add(999) / 1000;
+    let mut e = MachineTokenError::new(
+        MachineErrorCode::UnexpectedError,
+        format!(
+            "Rate limited by the Clerk Backend API: retry after {secs} s (at {}).",
+            jsfmt::utc_string(Some(until_ms as f64))
+        ),
+    )
+    .with_status(429);
+    e.cause = Some("no request sent: an earlier 429 asked to wait (Retry-After)".to_owned());
+    e
+}
+
 fn unexpected(cause: impl Into<String>) -> MachineTokenError {
     let mut e = MachineTokenError::new(MachineErrorCode::UnexpectedError, "Unexpected error");
     e.cause = Some(cause.into());
@@ -388,7 +409,13 @@ async fn verify_opaque(
         reqwest::header::HeaderValue::from_str(&format!("Bearer {secret}")).map_err(|_| {
             unexpected("the secret key contains characters that are not valid in a header")
         })?;
-    let http = verifier.client().http().map_err(unexpected)?;
+    // Rate limited by an earlier 429 with Retry-After: fail fast, no request.
+    let scope = Scope::instance(&options.api_url, secret);
+    let limits = verifier.client().rate_limits();
+    if let Some(until) = limits.blocked_until(&scope, verifier.now_ms()) {
+        return Err(rate_limited(until, verifier.now_ms()));
+    }
+    let http = verifier.client().machine_http().map_err(unexpected)?;
     let config = verifier.client().config();
     let body = serde_json::to_vec(&serde_json::json!({ field: token }))
         .map_err(|e| unexpected(e.to_string()))?;
@@ -407,14 +434,23 @@ async fn verify_opaque(
             .await
             .map_err(|e| unexpected(crate::jwks::describe_transport_error(&e)))?;
         let status = response.status().as_u16();
+        let retry_after = (status == 429)
+            .then(|| response.headers().get(reqwest::header::RETRY_AFTER))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| retry_after_ms(v, verifier.now_ms()));
         let body = crate::jwks::read_capped(response, config.max_response_bytes)
             .await
             .map_err(|e| unexpected(e).with_status(status))?;
-        Ok::<_, MachineTokenError>((status, body))
+        Ok::<_, MachineTokenError>((status, retry_after, body))
     };
-    let (status, body) = tokio::time::timeout(timeout, exchange)
+    let (status, retry_after, body) = tokio::time::timeout(timeout, exchange)
         .await
         .map_err(|_| unexpected(format!("timed out after {} ms", config.fetch_timeout_ms)))??;
+    if let Some(wait) = retry_after {
+        let now = verifier.now_ms();
+        limits.note(scope, now.saturating_add(wait), now);
+    }
     let json: Option<Value> = serde_json::from_slice(&body).ok();
 
     if !(200..300).contains(&status) {
@@ -434,7 +470,18 @@ async fn verify_opaque(
                 "Unexpected error".to_owned(),
             ),
         };
-        return Err(MachineTokenError::new(code, message).with_status(status));
+        let mut error = MachineTokenError::new(code, message).with_status(status);
+        if (300..400).contains(&status) {
+            error.cause = Some(format!(
+                "the Backend API answered {status} (a redirect); redirects are never followed"
+            ));
+        } else if let Some(wait) = retry_after {
+            error.cause = Some(format!(
+                "rate limited: Retry-After {} ms; calls for this instance fail fast until then",
+                wait
+            ));
+        }
+        return Err(error);
     }
     let Some(data @ Value::Object(_)) = json else {
         return Err(unexpected("the Backend API answer is not a JSON object").with_status(status));

@@ -14,6 +14,7 @@ pub mod jsfmt;
 pub mod jwt;
 pub mod keys;
 pub mod machine;
+pub mod rate_limit;
 pub mod verify;
 
 pub use claims::{AuthObject, ClaimsError, HasParams, Reverification};
@@ -22,4 +23,4 @@ pub use identity::{check_session_identity, IdentityError, SessionIdentity};
 pub use jwt::{decode as decode_jwt, Algorithm, Jwt, JwtPayload};
 pub use keys::{KeyError, KeyHandle, VerifierKey};
 pub use machine::{verify_machine_token, MachineAuth, TokenType};
-pub use verify::{verify_token, verify_with_key, Verifier, VerifyOptions};
+pub use verify::{validate_jwt_key, verify_token, verify_with_key, Verifier, VerifyOptions};

@@ -117,17 +117,55 @@ impl VerifyOptions {
 #[derive(Debug, Clone)]
 enum KeySource {
     Pem(KeyHandle),
+    /// A `jwtKey` that is not a usable RSA public key: every verification fails at key selection with
+    /// [`invalid_jwt_key`], naming the option (not the token).
+    InvalidPem(TokenVerificationError),
     Jwks(Result<JwksSource, TokenVerificationError>),
     Unresolvable,
 }
 
-/// Clerk's `jwk-failed-to-resolve` error.
+/// Clerk's `jwk-failed-to-resolve` error when no key source is configured (no `jwtKey`, `jwksUrl` or
+/// `secretKey`): Clerk's message, with an action that says which options to set
+/// ([`action::SET_JWT_KEY_OR_SECRET_KEY`]) instead of Clerk's "Set the CLERK_JWT_KEY environment variable.",
+/// which is wrong for `verifyToken` (it never reads the environment) and leaves out the secret key.
 pub fn failed_to_resolve() -> TokenVerificationError {
     TokenVerificationError::with_action(
         Reason::JwkFailedToResolve,
         "Failed to resolve JWK during verification.",
-        action::SET_CLERK_JWT_KEY,
+        action::SET_JWT_KEY_OR_SECRET_KEY,
     )
+}
+
+/// The error for a `jwtKey` that cannot verify anything (blank, not PEM, not RSA, a private key, a modulus
+/// outside 2048-8192 bits): `jwk-failed-to-resolve` with a message naming the option and what is wrong, and
+/// [`action::FIX_JWT_KEY`]. The key itself is never part of the message.
+///
+/// Clerk accepts any non-empty string here and fails later, at the signature step, with
+/// `token-verification-failed` "Error verifying JWT signature. ..." and "Make sure that this is a valid
+/// Clerk-generated JWT.", which blames the token for a configuration error.
+pub fn invalid_jwt_key(error: &KeyError) -> TokenVerificationError {
+    let what = match error {
+        KeyError::LocalMissing => "it is blank".to_owned(),
+        other => format!("it is not an RSA public key PEM (SPKI or PKCS#1): {other}"),
+    };
+    TokenVerificationError::with_action(
+        Reason::JwkFailedToResolve,
+        format!("Invalid jwtKey (CLERK_JWT_KEY): {what}."),
+        action::FIX_JWT_KEY,
+    )
+}
+
+/// Whether `pem` (a `jwtKey` value) is a usable RSA public key: `Err(`[`invalid_jwt_key`]`)` otherwise. Parses
+/// through the same memo as verification ([`pem_key_cached`]), so checking options before building a verifier
+/// costs one parse per distinct key. An empty string is "unset", not invalid: `Ok`.
+pub fn validate_jwt_key(pem: &str) -> Result<(), TokenVerificationError> {
+    if pem.is_empty() {
+        return Ok(());
+    }
+    match pem_key_cached(pem).as_ref() {
+        Ok(_) => Ok(()),
+        Err(e) => Err(invalid_jwt_key(e)),
+    }
 }
 
 /// Clerk's "Invalid session token category." error.
@@ -164,7 +202,11 @@ impl Verifier {
     /// A verifier on a given JWKS client (its clock is also used for `exp`/`nbf`/`iat`).
     pub fn with_client(options: VerifyOptions, client: Arc<JwksClient>) -> Self {
         let keys = if let Some(pem) = non_empty(&options.jwt_key) {
-            KeySource::Pem(pem_key_cached(pem))
+            let key = pem_key_cached(pem);
+            match key.as_ref() {
+                Ok(_) => KeySource::Pem(key),
+                Err(e) => KeySource::InvalidPem(invalid_jwt_key(e)),
+            }
         } else if let Some(url) = non_empty(&options.jwks_url) {
             KeySource::Jwks(JwksSource::url(url))
         } else if let Some(sk) = non_empty(&options.secret_key) {
@@ -294,7 +336,7 @@ impl Verifier {
                     .get_key(src, kid, &self.options.jwks_lookup())
                     .await
             }
-            KeySource::Jwks(Err(e)) => Err(e.clone()),
+            KeySource::Jwks(Err(e)) | KeySource::InvalidPem(e) => Err(e.clone()),
             KeySource::Unresolvable => Err(failed_to_resolve()),
         }
     }
@@ -316,7 +358,7 @@ impl Verifier {
                     CachedKey::NeedsFetch => Ok(None),
                 }
             }
-            KeySource::Jwks(Err(e)) => Err(e.clone()),
+            KeySource::Jwks(Err(e)) | KeySource::InvalidPem(e) => Err(e.clone()),
             KeySource::Unresolvable => Err(failed_to_resolve()),
         }
     }
@@ -420,7 +462,7 @@ fn check_header_type(
         Reason::TokenInvalid,
         format!(
             "Invalid JWT type {}. Expected \"{}\".",
-            jsfmt::stringify(typ),
+            jsfmt::stringify_capped(typ),
             allowed.join(", ")
         ),
         action::ENSURE_CLERK_JWT,
@@ -436,7 +478,7 @@ fn check_algorithm(jwt: &Jwt<'_>) -> Result<Algorithm, TokenVerificationError> {
                 Reason::TokenInvalidAlgorithm,
                 format!(
                     "Invalid JWT algorithm {}. Supported: {}.",
-                    jsfmt::stringify(alg),
+                    jsfmt::stringify_capped(alg),
                     Algorithm::SUPPORTED
                 ),
                 action::ENSURE_CLERK_JWT,
@@ -507,12 +549,12 @@ pub(crate) fn check_audience(
             Err(claim_failed(if wrapped {
                 format!(
                     "Invalid JWT audience claim array (aud) {}. Is not included in \"{list_json}\".",
-                    jsfmt::stringify(Some(&Value::Array(vec![aud.clone()])))
+                    jsfmt::stringify_capped(Some(&Value::Array(vec![aud.clone()])))
                 )
             } else {
                 format!(
                     "Invalid JWT audience claim (aud) {}. Is not included in \"{list_json}\".",
-                    jsfmt::stringify(Some(aud))
+                    jsfmt::stringify_capped(Some(aud))
                 )
             }))
         }
@@ -527,12 +569,12 @@ pub(crate) fn check_audience(
             }
             Err(claim_failed(format!(
                 "Invalid JWT audience claim array (aud) {}. Is not included in \"{list_json}\".",
-                jsfmt::stringify(Some(aud))
+                jsfmt::stringify_capped(Some(aud))
             )))
         }
         other => Err(claim_failed(format!(
             "Invalid JWT audience claim array (aud) {}. Is not included in \"{list_json}\".",
-            jsfmt::stringify(Some(&Value::Array(vec![other.clone()])))
+            jsfmt::stringify_capped(Some(&Value::Array(vec![other.clone()])))
         ))),
     }
 }
@@ -547,7 +589,7 @@ pub(crate) fn check_claims(
     if !matches!(sub, Some(Value::String(_))) {
         return Err(claim_failed(format!(
             "Subject claim (sub) is required and must be a string. Received {}.",
-            jsfmt::stringify(sub)
+            jsfmt::stringify_capped(sub)
         )));
     }
 
@@ -563,7 +605,7 @@ pub(crate) fn check_claims(
                 Reason::TokenInvalidAuthorizedParties,
                 format!(
                     "Invalid JWT Authorized party claim (azp) {}. Expected \"{}\".",
-                    jsfmt::stringify(azp),
+                    jsfmt::stringify_capped(azp),
                     options.authorized_parties.join(",")
                 ),
             ));
@@ -578,7 +620,7 @@ pub(crate) fn check_claims(
     let Some(exp_secs) = exp.and_then(Value::as_f64) else {
         return Err(claim_failed(format!(
             "Invalid JWT expiry date claim (exp) {}. Expected number.",
-            jsfmt::stringify(exp)
+            jsfmt::stringify_capped(exp)
         )));
     };
     let exp_ms = jsfmt::seconds_to_date_ms(exp_secs);
@@ -598,7 +640,7 @@ pub(crate) fn check_claims(
         let Some(nbf_secs) = nbf.as_f64() else {
             return Err(claim_failed(format!(
                 "Invalid JWT not before date claim (nbf) {}. Expected number.",
-                jsfmt::stringify(Some(nbf))
+                jsfmt::stringify_capped(Some(nbf))
             )));
         };
         let nbf_ms = jsfmt::seconds_to_date_ms(nbf_secs);
@@ -618,7 +660,7 @@ pub(crate) fn check_claims(
         let Some(iat_secs) = iat.as_f64() else {
             return Err(claim_failed(format!(
                 "Invalid JWT issued at date claim (iat) {}. Expected number.",
-                jsfmt::stringify(Some(iat))
+                jsfmt::stringify_capped(Some(iat))
             )));
         };
         let iat_ms = jsfmt::seconds_to_date_ms(iat_secs);

@@ -121,6 +121,8 @@ pub struct Reply {
     pub status: u16,
     pub body: String,
     pub delay_ms: u64,
+    /// Extra response headers (e.g. `Location`, `Retry-After`).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
@@ -129,6 +131,7 @@ impl Reply {
             status,
             body: body.to_string(),
             delay_ms: 0,
+            headers: Vec::new(),
         }
     }
     pub fn raw(status: u16, body: &str) -> Self {
@@ -136,10 +139,16 @@ impl Reply {
             status,
             body: body.to_owned(),
             delay_ms: 0,
+            headers: Vec::new(),
         }
     }
     pub fn delayed(mut self, ms: u64) -> Self {
         self.delay_ms = ms;
+        self
+    }
+    /// The same reply with one more response header.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
 }
@@ -282,11 +291,13 @@ async fn handle(
     if reply.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(reply.delay_ms)).await;
     }
-    hyper::Response::builder()
+    let mut response = hyper::Response::builder()
         .status(reply.status)
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(reply.body)))
-        .unwrap()
+        .header("content-type", "application/json");
+    for (name, value) in &reply.headers {
+        response = response.header(name.as_str(), value.as_str());
+    }
+    response.body(Full::new(Bytes::from(reply.body))).unwrap()
 }
 
 /// A JWKS document with the given JWKs.
