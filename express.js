@@ -5,7 +5,7 @@
 const { defaultProxy, normalizeProxyPath, assertConfiguration, isValidHost, ALL_CHECKS } = require('./lib/proxy')
 const { validateProxyOptions } = require('./lib/options')
 const { sendNodeError } = require('./lib/errors')
-const { authenticateRequest, signedOutAuth } = require('./lib/auth')
+const { authenticateRequest, signedOutAuth, resolveAuthOptions } = require('./lib/auth')
 const { nativeVerifyOptions } = require('./lib/token')
 const { resolveIdentity, organizationRefusal } = require('./lib/identity')
 
@@ -120,7 +120,8 @@ function clerkMiddleware(options = {}) {
   const proxyBranch = options.frontendApiProxy ? createProxyBranch(options, options.frontendApiProxy) : null
   const authOptions = { ...options }
   for (const key of NON_AUTH_OPTIONS) delete authOptions[key]
-  nativeVerifyOptions(authOptions) // validate option types now (throws TypeError)
+  // Validate now, environment fallbacks included (a garbage CLERK_JWT_KEY throws here, naming it).
+  nativeVerifyOptions(resolveAuthOptions(authOptions))
   const { resolveUser, organizationId } = options
   if (resolveUser != null && typeof resolveUser !== 'function') throw new TypeError('clerk-native: resolveUser must be a function (auth) => user')
   if (organizationId != null && typeof organizationId !== 'string') throw new TypeError('clerk-native: organizationId must be a string')

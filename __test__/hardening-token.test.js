@@ -409,20 +409,23 @@ describe('a garbage jwtKey is refused when the options are built, naming the opt
     assert.throws(() => clerkMiddleware({ jwtKey: 'garbage' }), (e) => e.code === 'jwk-failed-to-resolve' && /jwtKey/.test(e.message))
   })
 
-  test('CLERK_JWT_KEY of garbage: authenticateRequest throws naming it; behind Express each request goes to the error handler with that error (never a 401 that blames the token)', async (t) => {
+  test('CLERK_JWT_KEY of garbage: authenticateRequest throws naming it; clerkMiddleware() throws when built; a middleware built before the variable was set sends each request to the error handler (never a 401 that blames the token)', async (t) => {
     const saved = process.env.CLERK_JWT_KEY
-    process.env.CLERK_JWT_KEY = 'garbage from the environment'
+    delete process.env.CLERK_JWT_KEY
     t.after(() => {
       if (saved === undefined) delete process.env.CLERK_JWT_KEY
       else process.env.CLERK_JWT_KEY = saved
     })
+    const express = require('express')
+    const { clerkMiddleware } = require('../express')
+    const builtBefore = clerkMiddleware()
+    process.env.CLERK_JWT_KEY = 'garbage from the environment'
     const err = await T.rejectionOf(authenticateRequest(bearer(token()), {}))
     assert.equal(err.code, 'jwk-failed-to-resolve')
     assert.match(err.message, /^Invalid jwtKey \(CLERK_JWT_KEY\): /)
-    const express = require('express')
-    const { clerkMiddleware } = require('../express')
+    assert.throws(() => clerkMiddleware(), (e) => e.code === 'jwk-failed-to-resolve' && /^Invalid jwtKey \(CLERK_JWT_KEY\): /.test(e.message))
     const app = express()
-    app.use(clerkMiddleware())
+    app.use(builtBefore)
     app.get('/', (req, res) => res.json({ userId: req.auth().userId }))
     app.use((e, req, res, next) => res.status(500).json({ code: e.code, message: e.message }))
     const server = await new Promise((resolve) => {
