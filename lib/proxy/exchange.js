@@ -37,18 +37,27 @@ function startExchange(native, method, url, flatHeaders, remoteAddress, inline, 
 }
 
 /**
- * The response head of an exchange. A throw or rejection cancels the exchange and resolves to a ProxyFailure:
- * 502 `proxy_request_failed`. Never rejects.
- * @returns {Promise<object | ProxyFailure>}
+ * Calls `onHead(head)` when the exchange's response head arrives, or `onFailure(failure)` when `response()` throws
+ * or rejects (the exchange is then cancelled; the failure is 502 `proxy_request_failed`). One promise reaction,
+ * no wrapper promise (the Node path runs it per request).
+ * @returns {Promise<void>} settles after the callback ran; rejects only if a callback threw
  */
-function responseHead(exchange) {
+function onResponseHead(exchange, onHead, onFailure) {
   let pending
   try {
     pending = exchange.response()
   } catch (err) {
-    return Promise.resolve(headFailure(exchange, err))
+    return Promise.resolve(headFailure(exchange, err)).then(onFailure)
   }
-  return pending.then(undefined, (err) => headFailure(exchange, err))
+  return pending.then(onHead, (err) => onFailure(headFailure(exchange, err)))
+}
+
+/**
+ * The response head of an exchange, or a ProxyFailure (see `onResponseHead`). Never rejects.
+ * @returns {Promise<object | ProxyFailure>}
+ */
+function responseHead(exchange) {
+  return new Promise((resolve) => onResponseHead(exchange, resolve, resolve))
 }
 
 function headFailure(exchange, err) {
@@ -159,6 +168,7 @@ module.exports = {
   READ_FAILURES,
   DEFAULT_PROXY_PATH,
   startExchange,
+  onResponseHead,
   responseHead,
   cancelledFailure,
   attachSignal,

@@ -3,7 +3,7 @@
 // Node stream events; downloads go through `readInto()` into pooled buffers.
 
 const { sendNodeError, ProxyFailure, ProxyBodyError } = require('../errors')
-const { startExchange, responseHead, safeCancel, toBuffer, WRITE_FULL, WRITE_CLOSED, READ_END, READ_FAILURES } = require('./exchange')
+const { startExchange, onResponseHead, safeCancel, toBuffer, WRITE_FULL, WRITE_CLOSED, READ_END, READ_FAILURES } = require('./exchange')
 const { toNodeHeaders } = require('./headers')
 
 /** Bodies with a Content-Length up to this are collected and sent with the request head in one write. */
@@ -50,13 +50,15 @@ function startNode(native, req, res, url, idleMs, inline, streaming) {
   const exchange = startExchange(native, req.method, url, req.rawHeaders, req.socket.remoteAddress || null, inline, streaming)
   // Also reached from a request 'end' listener (small bodies), where a throw would be uncaught.
   if (exchange instanceof ProxyFailure) return sendFailure(res, exchange)
-  res.once('close', () => {
+  res.on('close', () => {
     if (!res.writableFinished) safeCancel(exchange)
   })
   if (streaming) uploadFromNode(req, exchange)
-  responseHead(exchange)
-    .then((head) => (head instanceof ProxyFailure ? sendFailure(res, head) : writeNodeHead(head, exchange, res, idleMs)))
-    .catch(() => failNode(exchange, res))
+  onResponseHead(
+    exchange,
+    (head) => writeNodeHead(head, exchange, res, idleMs),
+    (failure) => sendFailure(res, failure),
+  ).catch(() => failNode(exchange, res))
 }
 
 /**
