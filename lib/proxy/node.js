@@ -237,4 +237,4 @@ function drainOrClose(res, idleMs) {
   })
 }
 
-module.exports = { pipeNode, drainOrClose }
+module.exports = { pipeNode }
