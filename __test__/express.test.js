@@ -17,6 +17,7 @@ const { performance } = require('node:perf_hooks')
 const express = require('express')
 const { clerkMiddleware } = require('../express')
 const { MB, mb } = require('./helpers/rss')
+const { parseRawResponse } = require('./helpers/raw-http')
 const { cleanupsAfter, within, sleep, waitFor: waitForEvery } = require('./helpers/wait')
 
 const PK = 'pk_test_Y2xlcmsuZXhhbXBsZS5jb20k'
@@ -152,17 +153,7 @@ function rawRequest(port, data, timeout = 5000) {
     sock.on('close', () => {
       clearTimeout(timer)
       const buf = Buffer.concat(chunks)
-      const text = buf.toString('latin1')
-      const sep = text.indexOf('\r\n\r\n')
-      const head = sep === -1 ? text : text.slice(0, sep)
-      const [statusLine, ...lines] = head.split('\r\n')
-      const headers = {}
-      for (const l of lines) {
-        const i = l.indexOf(':')
-        if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim()
-      }
-      const status = Number((/^HTTP\/1\.[01] (\d{3})/.exec(statusLine) || [])[1]) || 0
-      resolve({ status, headers, body: sep === -1 ? '' : text.slice(sep + 4), raw: buf })
+      resolve({ ...parseRawResponse(buf.toString('latin1')), raw: buf })
     })
   })
 }
