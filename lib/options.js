@@ -55,6 +55,14 @@ function resolveProxyOptions(options, flavour) {
 }
 
 /**
+ * True when resolving `options` would read the environment (a key or fapiUrl left unset): its resolution can then
+ * change between calls although the object did not.
+ */
+function usesEnvironment(options) {
+  return !options.publishableKey || !options.secretKey || !options.fapiUrl
+}
+
+/**
  * A configuration problem reported by the native config, as an Error thrown at
  * construction: the message names the option (or the environment variable it came from) and the fix; `code` is
  * `proxy_configuration_error`. A secret key is never part of the message.
@@ -85,4 +93,4 @@ function configurationError(problem, options, flavour) {
   return err
 }
 
-module.exports = { validateProxyOptions, resolveProxyOptions, configurationError, DEFAULT_MAX_CONNECTIONS }
+module.exports = { validateProxyOptions, resolveProxyOptions, usesEnvironment, configurationError, DEFAULT_MAX_CONNECTIONS }

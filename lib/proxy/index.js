@@ -4,9 +4,9 @@
 // req/res (./node.js). All header rules, URL building, timeouts and cancellation live in Rust.
 
 const binding = require('../../binding.js')
-const { resolveProxyOptions, validateProxyOptions, configurationError } = require('../options')
+const { resolveProxyOptions, validateProxyOptions, usesEnvironment, configurationError } = require('../options')
 const { errorResponse, errorProxyResponse, ProxyBodyError } = require('../errors')
-const { instanceMemo } = require('../memo')
+const { instanceMemo, memoByOptions } = require('../memo')
 const { DEFAULT_PROXY_PATH } = require('./exchange')
 const { handleWebRequest } = require('./web')
 const { proxyInit } = require('./init')
@@ -84,8 +84,16 @@ const defaultFor = instanceMemo(MAX_DEFAULT_INSTANCES, RESOLVED_FIELDS, (r) => n
  * @returns {NativeBackedProxy}
  */
 function defaultProxy(options, flavour) {
+  // An options object that names every key and the fapiUrl resolves the same on every call (no environment
+  // fallback): its instance is memoised on the object (the Express branch asks once per request).
+  if (options != null && typeof options === 'object' && !usesEnvironment(options)) {
+    return (flavour === 'next' ? nextByOptions : coreByOptions)(options)
+  }
   return defaultFor(resolveProxyOptions(options || {}, flavour))
 }
+
+const coreByOptions = memoByOptions((options) => defaultFor(resolveProxyOptions(options)))
+const nextByOptions = memoByOptions((options) => defaultFor(resolveProxyOptions(options, 'next')))
 
 // The last host that passed the core's grammar: one string comparison per request while the Host is unchanged.
 let lastValidHost = 'localhost'
