@@ -168,6 +168,16 @@ export interface NativeAuthResult {
   machineData?: string
 }
 
+/** One body failure: its stable code and the core's message for it. */
+export interface NativeBodyErrorInfo {
+  /** `readInto()` result for it (-2, -3 or -4). */
+  readResult: number
+  /** Stable code (`proxy_body_idle_timeout`, `proxy_upstream_body_error`, `proxy_cancelled`). */
+  code: string
+  /** The core's `BodyError` message (without the cause, for an upstream failure). */
+  message: string
+}
+
 /** Parameters of `has()`. */
 export interface NativeHasParams {
   /** An org role (`admin` or `org:admin`). */
@@ -207,6 +217,22 @@ export interface NativeIdentityRefusal {
   message: string
   /** 401 or 403. */
   status: number
+}
+
+/** Values the JS layer shares with the native side, so it never re-types them. */
+export interface NativeProxyConstants {
+  /** The proxy path used when none is configured (`/__clerk`). */
+  defaultProxyPath: string
+  /** `write()` result: queued. */
+  writeAccepted: number
+  /** `write()` result: queue full, chunk not taken. */
+  writeFull: number
+  /** `write()` result: upstream takes no more body. */
+  writeClosed: number
+  /** `readInto()` result: the end of the body. */
+  readEnd: number
+  /** The body failures `read()`/`readInto()` report. */
+  bodyErrors: Array<NativeBodyErrorInfo>
 }
 
 /** Options of the native proxy, already resolved against the environment by the JS layer. */
@@ -313,6 +339,9 @@ export interface NativeVerifyResult {
 
 /** Normalizes a proxy path: trailing slashes stripped; unset, `''` and `'/'` give `/__clerk`. */
 export declare function normalizeProxyPath(proxyPath?: string | undefined | null): string
+
+/** The shared constants (see [`NativeProxyConstants`]). */
+export declare function proxyConstants(): NativeProxyConstants
 
 /**
  * The auth object (userId, sessionId, orgId, orgRole, orgSlug, orgPermissions, actor, sessionStatus,

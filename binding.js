@@ -853,6 +853,7 @@ module.exports.isValidHost = nativeBinding.isValidHost
 module.exports.matchProxyPath = nativeBinding.matchProxyPath
 module.exports.nativeStats = nativeBinding.nativeStats
 module.exports.normalizeProxyPath = nativeBinding.normalizeProxyPath
+module.exports.proxyConstants = nativeBinding.proxyConstants
 module.exports.sessionAuthObject = nativeBinding.sessionAuthObject
 module.exports.sessionHas = nativeBinding.sessionHas
 module.exports.testPanic = nativeBinding.testPanic

@@ -2,7 +2,7 @@
 // clerk-native/express: Express 4/5 middleware. The Frontend API proxy branch runs before anything else;
 // authentication (authenticateRequest) comes after it and exposes `req.auth` / `getAuth(req)`.
 
-const { defaultProxy, normalizeProxyPath, assertConfiguration, isValidHost, ALL_CHECKS } = require('./lib/proxy')
+const { defaultProxy, normalizeProxyPath, assertConfiguration, isValidHost, matchesProxyTarget, ALL_CHECKS } = require('./lib/proxy')
 const { validateProxyOptions } = require('./lib/options')
 const { sendNodeError } = require('./lib/errors')
 const { authenticateRequest, signedOutAuth, resolveAuthOptions } = require('./lib/auth')
@@ -46,14 +46,6 @@ function validateFrontendApiProxy(cfg) {
   if (cfg.path != null && typeof cfg.path !== 'string') throw new TypeError('clerk-native: frontendApiProxy.path must be a string')
 }
 
-/** Pathname of an origin-form target, with dot segments and %2e resolved as the WHATWG URL parser does. */
-function pathnameOf(target) {
-  const q = target.indexOf('?')
-  const path = q === -1 ? target : target.slice(0, q)
-  if (path.indexOf('.') === -1 && path.indexOf('%') === -1 && path.indexOf('\\') === -1) return path
-  return new URL(target, 'http://localhost').pathname
-}
-
 /**
  * Creates the proxy handler shared by clerkMiddleware and frontendApiProxy. Returns a function
  * `(req, res) => boolean` that handles the request when it is for the proxy (true) or leaves it (false).
@@ -76,13 +68,8 @@ function createProxyBranch(options, cfg) {
     }
     const rawHost = req.headers.host
     const host = rawHost === undefined || rawHost === '' ? 'localhost' : rawHost
-    let pathname
-    try {
-      pathname = pathnameOf(target)
-    } catch {
-      return false // not a path we could ever proxy
-    }
-    const underProxyPath = pathname === proxyPath || pathname.startsWith(proxyPath + '/')
+    const underProxyPath = matchesProxyTarget(target, proxyPath)
+    if (underProxyPath === null) return false // not a path we could ever proxy
     if (!isValidHost(host)) {
       // Only the proxy answers for a bad Host; every other route is the app's business.
       if (!underProxyPath) return false
@@ -167,9 +154,7 @@ function clerkMiddleware(options = {}) {
 
 /** Answers an IdentityError as JSON `{"errors":[{code, message}]}` with its status (401/403), never cached. */
 function sendIdentityError(res, err) {
-  const body = JSON.stringify({ errors: [{ code: err.code, message: err.message }] })
-  res.writeHead(err.status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
-  res.end(body)
+  sendNodeError(res, err.status, err.code, err.message)
 }
 
 /** `req.auth`: a function returning the auth object, which also carries its fields (legacy object access). */
@@ -237,9 +222,7 @@ function requireAuth(options = {}) {
       res.end()
       return
     }
-    const body = JSON.stringify({ errors: [{ code: 'unauthenticated', message: 'Unauthenticated' }] })
-    res.writeHead(401, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
-    res.end(body)
+    sendNodeError(res, 401, 'unauthenticated', 'Unauthenticated')
   }
 }
 

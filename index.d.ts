@@ -101,7 +101,12 @@ export interface ProxyResponse {
   cancel(): void
 }
 
-/** Node-native proxy call (what the Express adapter uses). Never rejects for proxy failures (JSON error responses). */
+/**
+ * Node-native proxy call (no Web objects). Never rejects for proxy failures: they resolve to JSON error responses
+ * (500 `proxy_configuration_error`, 502 `proxy_request_failed`), as `clerkFrontendApiProxy` answers them. Rejects
+ * only with a `TypeError` for a malformed `init` (before anything is sent). An `init.signal` is let go once the
+ * exchange ends, so one long-lived signal may serve any number of requests.
+ */
 export declare function proxyRequest(init: ProxyRequestInit, options?: FrontendApiProxyOptions): Promise<ProxyResponse>
 
 /** A body that failed after the response head was sent. */

@@ -1,7 +1,8 @@
 'use strict'
 // clerk-native/next: Next.js (App Router, Node.js runtime) route handlers and a middleware helper.
 
-const { clerkFrontendApiProxy: coreProxy, defaultProxy, normalizeProxyPath, assertConfiguration, isValidHost, NEXT_CHECKS } = require('./lib/proxy')
+const { clerkFrontendApiProxy: coreProxy, defaultProxy, normalizeProxyPath, assertConfiguration, isValidHost, underProxyPath, NEXT_CHECKS } = require('./lib/proxy')
+const { envPublishableKey } = require('./lib/env')
 const { errorResponse } = require('./lib/errors')
 const { authenticateRequest: coreAuthenticate } = require('./lib/auth')
 const { resolveIdentity, organizationRefusal } = require('./lib/identity')
@@ -67,11 +68,11 @@ function frontendApiProxyMiddleware(options = {}) {
     if (url === null || !isValidHost(url.host)) {
       // A URL (Host) the core would refuse: only the proxy path answers, with 400; other routes are left alone.
       const pathname = url !== null ? url.pathname : rawPathname(href)
-      if (pathname !== proxyPath && !pathname.startsWith(proxyPath + '/')) return undefined
+      if (!underProxyPath(pathname, proxyPath)) return undefined
       return errorResponse(400, 'proxy_request_failed', 'Invalid Host header')
     }
     if (typeof enabled === 'function' && !enabled(url)) return undefined
-    if (url.pathname !== proxyPath && !url.pathname.startsWith(proxyPath + '/')) return undefined
+    if (!underProxyPath(url.pathname, proxyPath)) return undefined
     try {
       return await defaultProxy(proxyOptions, 'next').handle(request)
     } catch (err) {
@@ -95,11 +96,10 @@ function rawPathname(href) {
  */
 function authenticateRequest(request, options = {}) {
   if (options == null || typeof options !== 'object') throw new TypeError('clerk-native: options must be an object')
-  const env = typeof process !== 'undefined' ? process.env : {}
   return coreAuthenticate(request, {
     ...options,
     acceptsToken: options.acceptsToken === undefined ? 'any' : options.acceptsToken,
-    publishableKey: options.publishableKey || env.NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY || undefined,
+    publishableKey: options.publishableKey || envPublishableKey('next'),
   })
 }
 

@@ -17,6 +17,8 @@ const { performance } = require('node:perf_hooks')
 const express = require('express')
 const { clerkMiddleware } = require('../express')
 const { MB, mb } = require('./helpers/rss')
+const { parseRawResponse } = require('./helpers/raw-http')
+const { cleanupsAfter, within, sleep, waitFor: waitForEvery } = require('./helpers/wait')
 
 const PK = 'pk_test_Y2xlcmsuZXhhbXBsZS5jb20k'
 const SK = 'sk_test_xxx'
@@ -25,36 +27,10 @@ const FIXTURE = path.join(__dirname, 'fixtures', 'express-proxy-app.js')
 // ---------------------------------------------------------------------------------------------------------
 // Small bounded-wait utilities
 
-const cleanups = []
-after(async () => {
-  for (const fn of cleanups.splice(0).reverse()) {
-    try {
-      await fn()
-    } catch {}
-  }
-})
+const cleanups = cleanupsAfter()
 
-function within(promise, ms, what) {
-  let timer
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-
-async function waitFor(pred, ms, what) {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const v = pred()
-    if (v) return v
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(5)
-  }
-}
+// Polls every 5 ms (a synchronous predicate).
+const waitFor = (pred, ms, what) => waitForEvery(pred, ms, what, 5)
 
 /** Starts an http server on 127.0.0.1:0; close() also destroys open connections. */
 async function listen(server) {
@@ -177,17 +153,7 @@ function rawRequest(port, data, timeout = 5000) {
     sock.on('close', () => {
       clearTimeout(timer)
       const buf = Buffer.concat(chunks)
-      const text = buf.toString('latin1')
-      const sep = text.indexOf('\r\n\r\n')
-      const head = sep === -1 ? text : text.slice(0, sep)
-      const [statusLine, ...lines] = head.split('\r\n')
-      const headers = {}
-      for (const l of lines) {
-        const i = l.indexOf(':')
-        if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim()
-      }
-      const status = Number((/^HTTP\/1\.[01] (\d{3})/.exec(statusLine) || [])[1]) || 0
-      resolve({ status, headers, body: sep === -1 ? '' : text.slice(sep + 4), raw: buf })
+      resolve({ ...parseRawResponse(buf.toString('latin1')), raw: buf })
     })
   })
 }

@@ -19,6 +19,7 @@ const { startFaultUpstream, BODY20 } = require('./fixtures/fault-upstream')
 const { clerkFrontendApiProxy, verifyToken, authenticateRequest } = require('..')
 const T = require('./helpers/tokens')
 const { MB, mb } = require('./helpers/rss')
+const { cleanupsAfter, within, sleep, waitFor } = require('./helpers/wait')
 
 const APP = path.join(__dirname, 'fixtures', 'fault-app.js')
 const TIMEOUT_MS = 500
@@ -32,36 +33,7 @@ const ABORT_P95_MS = 100
 const ABORT_HARD_CAP_MS = 1000
 const ABORT_TRIES = 20
 
-const cleanups = []
-after(async () => {
-  for (const fn of cleanups.splice(0).reverse()) {
-    try {
-      await fn()
-    } catch {}
-  }
-})
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-
-function within(promise, ms, what) {
-  let timer
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
-}
-
-async function waitFor(pred, ms, what) {
-  const deadline = performance.now() + ms
-  for (;;) {
-    const v = await pred()
-    if (v) return v
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(10)
-  }
-}
+const cleanups = cleanupsAfter()
 
 function stats(values) {
   const s = [...values].sort((a, b) => a - b)

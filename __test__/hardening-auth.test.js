@@ -14,6 +14,7 @@ const assert = require('node:assert/strict')
 
 const express = require('express')
 const T = require('./helpers/tokens')
+const { listenApp, getMe } = require('./helpers/express-app')
 const { clerkMiddleware } = require('../express')
 const next = require('../next')
 const { clearCaches, authenticateRequest } = require('..')
@@ -55,30 +56,12 @@ async function startApp(options) {
   })
   // eslint-disable-next-line no-unused-vars
   app.use((err, req, res, _next) => res.status(500).json({ error: err.message }))
-  const server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s))
-  })
-  const handle = {
-    url: `http://127.0.0.1:${server.address().port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
-  apps.push(handle)
-  return handle
+  return listenApp(app, apps)
 }
 
 async function get(app, token) {
-  const headers = token ? { authorization: `Bearer ${token}` } : {}
-  const res = await T.within(fetch(`${app.url}/me`, { headers }), 10000, 'GET /me')
-  const text = await T.within(res.text(), 10000, 'body')
-  let body = text
-  try {
-    body = JSON.parse(text)
-  } catch {}
-  return { status: res.status, body }
+  const { status, body } = await getMe(app, token)
+  return { status, body }
 }
 
 const errCode = (r) => r.body && r.body.errors && r.body.errors[0] && r.body.errors[0].code

@@ -19,32 +19,14 @@ const { startUpstream, withTimeout } = require('./helpers/upstream')
 const { clerkFrontendApiProxy, proxyRequest, FrontendApiProxy } = require('..')
 const { clerkMiddleware, frontendApiProxy } = require('../express')
 const next = require('../next')
+const { cleanupsAfter, sleep, waitFor } = require('./helpers/wait')
 
 const PK = 'pk_test_Y2xlcmsuZXhhbXBsZS5jb20k'
 const SK = 'sk_test_HARDENING_0123456789'
 const ENV_KEYS = ['CLERK_FAPI_URL', 'CLERK_PUBLISHABLE_KEY', 'CLERK_SECRET_KEY', 'NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY']
 for (const k of ENV_KEYS) delete process.env[k]
 
-const cleanups = []
-after(async () => {
-  for (const fn of cleanups.splice(0).reverse()) {
-    try {
-      await fn()
-    } catch {}
-  }
-})
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-
-async function waitFor(pred, ms, what) {
-  const deadline = performance.now() + ms
-  for (;;) {
-    const v = await pred()
-    if (v) return v
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(10)
-  }
-}
+const cleanups = cleanupsAfter()
 
 // ---------------------------------------------------------------------------------------------------------
 // A raw TCP upstream: the answer for each request path is a string of hand-made HTTP bytes, or a function

@@ -16,6 +16,7 @@ const T = require('./helpers/tokens')
 const { proxyRequest, verifyToken, authenticateRequest, TokenVerificationError } = require('..')
 const { clerkMiddleware } = require('../express')
 const { resolveIdentity } = require('../lib/identity')
+const { parseRawResponse } = require('./helpers/raw-http')
 
 const PK = 'pk_test_Y2xlcmsuZXhhbXBsZS5jb20k'
 const SK = 'sk_test_HOSTILE_SECRET_0123456789'
@@ -136,16 +137,7 @@ function raw(port, data) {
       sock.on('data', (c) => chunks.push(c))
       sock.on('error', () => {})
       sock.on('close', () => {
-        const text = Buffer.concat(chunks).toString('latin1')
-        const sep = text.indexOf('\r\n\r\n')
-        const head = sep === -1 ? text : text.slice(0, sep)
-        const [statusLine, ...lines] = head.split('\r\n')
-        const headers = {}
-        for (const l of lines) {
-          const i = l.indexOf(':')
-          if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim()
-        }
-        resolve({ status: Number((/^HTTP\/1\.[01] (\d{3})/.exec(statusLine) || [])[1]) || 0, headers, body: sep === -1 ? '' : text.slice(sep + 4) })
+        resolve(parseRawResponse(Buffer.concat(chunks).toString('latin1')))
       })
     }),
     10000,

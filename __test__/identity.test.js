@@ -18,6 +18,7 @@ const { performance } = require('node:perf_hooks')
 
 const express = require('express')
 const T = require('./helpers/tokens')
+const { listenApp, getMe } = require('./helpers/express-app')
 const { clerkMiddleware } = require('../express')
 const next = require('../next')
 const { cacheStats, clearCaches, configureCaches, invalidateIdentity } = require('..')
@@ -90,32 +91,13 @@ async function startApp(options) {
   })
   // eslint-disable-next-line no-unused-vars
   app.use((err, req, res, _next) => res.status(500).json({ error: err.message }))
-  const server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s))
-  })
-  const url = `http://127.0.0.1:${server.address().port}`
-  const handle = {
-    url,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
-  apps.push(handle)
-  return handle
+  return listenApp(app, apps)
 }
 
 /** GET /me with `Bearer token` (or no Authorization); resolves to { status, body, contentType }. */
 async function get(app, token) {
-  const headers = token ? { authorization: `Bearer ${token}` } : {}
-  const res = await T.within(fetch(`${app.url}/me`, { headers }), 10000, 'GET /me')
-  const text = await T.within(res.text(), 10000, 'body')
-  let body = text
-  try {
-    body = JSON.parse(text)
-  } catch {}
-  return { status: res.status, body, contentType: res.headers.get('content-type'), cacheControl: res.headers.get('cache-control') }
+  const { status, body, res } = await getMe(app, token)
+  return { status, body, contentType: res.headers.get('content-type'), cacheControl: res.headers.get('cache-control') }
 }
 
 // ---------------------------------------------------------------------------------------------------------

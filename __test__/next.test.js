@@ -21,12 +21,13 @@ const { spawn } = require('node:child_process')
 const nextApi = require('../next.js')
 const { createFrontendApiProxyHandlers, clerkFrontendApiProxy, frontendApiProxyMiddleware } = nextApi
 const { startUpstream, withTimeout } = require('./helpers/upstream')
+const { envKeys } = require('./helpers/env')
 
 const PK = 'pk_test_Y2xlcmsuZXhhbXBsZS5jb20k'
 const SK = 'sk_test_xxx'
 const T = { timeout: 20_000 }
 const ENV_KEYS = ['CLERK_FAPI_URL', 'CLERK_PUBLISHABLE_KEY', 'CLERK_SECRET_KEY', 'NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY']
-const savedEnv = {}
+const env = envKeys(ENV_KEYS)
 
 const ROOT = path.resolve(__dirname, '..')
 const APP = path.join(__dirname, 'next-app')
@@ -35,23 +36,17 @@ const INSTALL_COMMAND = 'npm install --prefix __test__/next-app --no-audit --no-
 let up
 
 before(async () => {
-  for (const k of ENV_KEYS) {
-    savedEnv[k] = process.env[k]
-    delete process.env[k]
-  }
+  env.save()
   up = await withTimeout(startUpstream(), 5000, 'start upstream')
 })
 
 after(async () => {
-  for (const k of ENV_KEYS) {
-    if (savedEnv[k] === undefined) delete process.env[k]
-    else process.env[k] = savedEnv[k]
-  }
+  env.restore()
   if (up) await withTimeout(up.close(), 5000, 'close upstream')
 })
 
 beforeEach(() => {
-  for (const k of ENV_KEYS) delete process.env[k]
+  env.clear()
   up.requests.length = 0
   up.respond(null)
 })

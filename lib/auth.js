@@ -3,13 +3,11 @@
 // Authorization/Cookie headers and shapes Clerk's RequestState and auth objects.
 
 const binding = require('../binding.js')
-const { nativeVerifyOptions, instanceCache, snapshotOf, matchesSnapshot } = require('./token')
+const { nativeVerifyOptions, instanceCache } = require('./token')
+const { memoByOptions } = require('./memo')
+const { env, envPublishableKey } = require('./env')
 
 const authenticatorFor = instanceCache((n) => new binding.NativeAuthenticator(n))
-
-function env(name) {
-  return typeof process !== 'undefined' && process.env ? process.env[name] || undefined : undefined
-}
 
 /** Applies Clerk's environment fallbacks to authenticateRequest options. */
 function resolveAuthOptions(options) {
@@ -18,7 +16,7 @@ function resolveAuthOptions(options) {
   return {
     ...o,
     secretKey: o.secretKey || env('CLERK_SECRET_KEY'),
-    publishableKey: o.publishableKey || env('CLERK_PUBLISHABLE_KEY'),
+    publishableKey: o.publishableKey || envPublishableKey(),
     jwtKey: o.jwtKey || env('CLERK_JWT_KEY'),
     machineSecretKey: o.machineSecretKey || env('CLERK_MACHINE_SECRET_KEY'),
     apiUrl: o.apiUrl || env('CLERK_API_URL'),
@@ -182,19 +180,10 @@ function requestState(result, options) {
  */
 // Options objects are resolved (environment fallbacks, validation, native instance) on first use and reused
 // while their fields stay the same (checked on every call); environment variables are read at that first use.
-const resolvedByOptions = new WeakMap()
-
-function prepared(options) {
-  const cacheable = options != null && typeof options === 'object'
-  if (cacheable) {
-    const hit = resolvedByOptions.get(options)
-    if (hit !== undefined && matchesSnapshot(hit.snapshot, options)) return hit
-  }
+const prepared = memoByOptions((options) => {
   const resolved = resolveAuthOptions(options)
-  const entry = { resolved, authenticator: authenticatorFor(nativeVerifyOptions(resolved)), snapshot: cacheable ? snapshotOf(options) : null }
-  if (cacheable) resolvedByOptions.set(options, entry)
-  return entry
-}
+  return { resolved, authenticator: authenticatorFor(nativeVerifyOptions(resolved)) }
+})
 
 async function authenticateRequest(request, options) {
   if (request == null || typeof request !== 'object') throw new TypeError('clerk-native: authenticateRequest needs a request')

@@ -1,10 +1,14 @@
 'use strict'
-// Error shapes shared by the proxy entry points (API.md §6).
+// Error shapes (API.md §6) and the only writers of the JSON error body `{"errors":[{code, message}]}`: as a Web
+// Response, on a Node ServerResponse, and as a ProxyResponse (proxyRequest).
+
+const { proxyConstants } = require('../binding.js')
 
 const ERROR_HEADERS = [
   ['content-type', 'application/json'],
   ['cache-control', 'no-store'],
 ]
+const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 408: 'Request Timeout', 500: 'Internal Server Error', 502: 'Bad Gateway' }
 
 function errorBody(code, message) {
   return JSON.stringify({ errors: [{ code, message }] })
@@ -33,11 +37,33 @@ function sendNodeError(res, status, code, message, close) {
   res.end(body)
 }
 
-const BODY_ERROR_MESSAGES = {
-  proxy_body_idle_timeout: 'The proxied body moved no byte within idleTimeoutMs',
-  proxy_upstream_body_error: 'The upstream connection failed while sending the response body',
-  proxy_cancelled: 'The proxy exchange was cancelled',
+/** A JSON error as a ProxyResponse (what `proxyRequest` resolves to). */
+function errorProxyResponse(status, code, message) {
+  const body = Buffer.from(errorBody(code, message))
+  return {
+    status,
+    statusText: STATUS_TEXT[status] || '',
+    headers: ERROR_HEADERS.map((pair) => pair.slice()),
+    body: {
+      async *[Symbol.asyncIterator]() {
+        yield body
+      },
+    },
+    cancel: () => {},
+  }
 }
+
+/** A proxy failure before the response head (status, stable code, message), for any of the writers above. */
+class ProxyFailure {
+  constructor(status, code, message) {
+    this.status = status
+    this.code = code
+    this.message = message
+  }
+}
+
+// The body failures as the native side names them: code -> message (the core's BodyError text).
+const BODY_ERROR_MESSAGES = Object.freeze(Object.fromEntries(proxyConstants().bodyErrors.map((e) => [e.code, e.message])))
 
 /** A failure of a body after the response head was sent; `code` is stable. */
 class ProxyBodyError extends Error {
@@ -48,4 +74,4 @@ class ProxyBodyError extends Error {
   }
 }
 
-module.exports = { errorResponse, sendNodeError, ProxyBodyError, errorBody, ERROR_HEADERS }
+module.exports = { errorResponse, sendNodeError, errorProxyResponse, ProxyFailure, ProxyBodyError, errorBody, ERROR_HEADERS, BODY_ERROR_MESSAGES }

@@ -1,6 +1,8 @@
 'use strict'
 // Option validation and environment resolution for the proxy (SPEC 1.2). Empty strings count as unset.
 
+const { env, envPublishableKey } = require('./env')
+
 const STRING_OPTIONS = ['proxyPath', 'publishableKey', 'secretKey', 'fapiUrl']
 const MS_OPTIONS = ['timeoutMs', 'idleTimeoutMs']
 const MAX_MS = 2 ** 32 - 1
@@ -34,10 +36,6 @@ function validateProxyOptions(options) {
   return options
 }
 
-function env(name) {
-  return typeof process !== 'undefined' && process.env ? process.env[name] || undefined : undefined
-}
-
 /**
  * Applies Clerk's fallbacks: option, then environment. `flavour: 'next'` also reads
  * NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY before CLERK_PUBLISHABLE_KEY.
@@ -46,8 +44,7 @@ function resolveProxyOptions(options, flavour) {
   const o = validateProxyOptions(options)
   return {
     proxyPath: o.proxyPath || undefined,
-    publishableKey:
-      o.publishableKey || (flavour === 'next' ? env('NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY') : undefined) || env('CLERK_PUBLISHABLE_KEY'),
+    publishableKey: o.publishableKey || envPublishableKey(flavour),
     secretKey: o.secretKey || env('CLERK_SECRET_KEY'),
     fapiUrl: o.fapiUrl || env('CLERK_FAPI_URL'),
     timeoutMs: o.timeoutMs == null ? undefined : Math.floor(o.timeoutMs),
@@ -55,6 +52,14 @@ function resolveProxyOptions(options, flavour) {
     trustForwardedHeaders: o.trustForwardedHeaders,
     maxConnections: o.maxConnections == null ? undefined : o.maxConnections,
   }
+}
+
+/**
+ * True when resolving `options` would read the environment (a key or fapiUrl left unset): its resolution can then
+ * change between calls although the object did not.
+ */
+function usesEnvironment(options) {
+  return !options.publishableKey || !options.secretKey || !options.fapiUrl
 }
 
 /**
@@ -88,4 +93,4 @@ function configurationError(problem, options, flavour) {
   return err
 }
 
-module.exports = { validateProxyOptions, resolveProxyOptions, configurationError, DEFAULT_MAX_CONNECTIONS }
+module.exports = { validateProxyOptions, resolveProxyOptions, usesEnvironment, configurationError, DEFAULT_MAX_CONNECTIONS }

@@ -3,6 +3,7 @@
 // already cached) it runs synchronously on this thread, so an await costs no thread hop.
 
 const binding = require('../binding.js')
+const { instanceMemo, memoByOptions } = require('./memo')
 
 const MAX_VERIFIERS = 64
 
@@ -90,44 +91,27 @@ function nativeVerifyOptions(options) {
   }
 }
 
-/**
- * The memo key of a resolved option set: `JSON.stringify` of an array of its fields, lists kept as arrays, so no
- * two different option sets share a key. (A key made by joining values with `\u0000`/`\u0001` let
- * `authorizedParties: ['a\u0001b']` reuse the verifier built for `['a', 'b']`.) Non-finite numbers become `null`
- * like an unset field, which the native side also reads as unset (its default).
- */
-function cacheKey(n) {
-  return JSON.stringify([
-    n.jwtKey,
-    n.secretKey,
-    n.machineSecretKey,
-    n.apiUrl,
-    n.apiVersion,
-    n.jwksUrl,
-    n.audience,
-    n.authorizedParties,
-    n.clockSkewInMs,
-    n.headerType,
-    n.skipJwksCache,
-    n.jwksCacheTtlMs,
-    n.jwksCooldownMs,
-    n.acceptsToken,
-  ])
-}
+// The fields of a resolved (native) option set that key its instance (see memo.js optionSetKey).
+const NATIVE_FIELDS = Object.freeze([
+  'jwtKey',
+  'secretKey',
+  'machineSecretKey',
+  'apiUrl',
+  'apiVersion',
+  'jwksUrl',
+  'audience',
+  'authorizedParties',
+  'clockSkewInMs',
+  'headerType',
+  'skipJwksCache',
+  'jwksCacheTtlMs',
+  'jwksCooldownMs',
+  'acceptsToken',
+])
 
 /** A bounded map of native instances keyed by their resolved options (oldest dropped first). */
 function instanceCache(create) {
-  const map = new Map()
-  return (native) => {
-    const key = cacheKey(native)
-    let inst = map.get(key)
-    if (inst === undefined) {
-      if (map.size >= MAX_VERIFIERS) map.delete(map.keys().next().value)
-      inst = create(native)
-      map.set(key, inst)
-    }
-    return inst
-  }
+  return instanceMemo(MAX_VERIFIERS, NATIVE_FIELDS, create)
 }
 
 const verifierFor = instanceCache((n) => new binding.NativeVerifier(n))
@@ -137,37 +121,8 @@ function settle(result) {
   throw new TokenVerificationError(result)
 }
 
-// An options object is resolved once and reused while its fields stay the same (see matchesSnapshot).
-const verifierByOptions = new WeakMap()
-
-/**
- * A flat snapshot of an options object's own fields (arrays copied), and whether the object still matches it:
- * a memo keyed by the object must notice a field changed in place (an added `authorizedParties`, a pushed
- * audience), or it would keep verifying with the old rules. A handful of comparisons per call.
- */
-function snapshotOf(o) {
-  const snap = []
-  for (const k in o) {
-    const v = o[k]
-    snap.push(k, Array.isArray(v) ? v.slice() : v)
-  }
-  return snap
-}
-
-function matchesSnapshot(snap, o) {
-  let n = 0
-  for (const k in o) {
-    if (snap[n] !== k) return false
-    const v = o[k]
-    const w = snap[n + 1]
-    if (Array.isArray(v)) {
-      if (!Array.isArray(w) || w.length !== v.length) return false
-      for (let i = 0; i < v.length; i++) if (v[i] !== w[i]) return false
-    } else if (v !== w) return false
-    n += 2
-  }
-  return n === snap.length
-}
+// An options object is resolved once and reused while its fields stay the same (see memo.js).
+const verifierByOptions = memoByOptions((options) => verifierFor(nativeVerifyOptions(options)))
 
 /**
  * Drop-in for `@clerk/backend`'s `verifyToken`: resolves to the payload or rejects with a
@@ -176,14 +131,7 @@ function matchesSnapshot(snap, o) {
  * @param {import('../index').VerifyTokenOptions} options
  */
 async function verifyToken(token, options) {
-  const memoizable = options != null && typeof options === 'object'
-  const memo = memoizable ? verifierByOptions.get(options) : undefined
-  let verifier
-  if (memo !== undefined && matchesSnapshot(memo.snapshot, options)) verifier = memo.verifier
-  else {
-    verifier = verifierFor(nativeVerifyOptions(options))
-    if (memoizable) verifierByOptions.set(options, { verifier, snapshot: snapshotOf(options) })
-  }
+  const verifier = verifierByOptions(options)
   if (typeof token !== 'string') {
     throw new TokenVerificationError({
       reason: 'token-invalid',
@@ -194,4 +142,4 @@ async function verifyToken(token, options) {
   return settle(now !== null && now !== undefined ? now : await verifier.verify(token))
 }
 
-module.exports = { verifyToken, TokenVerificationError, nativeVerifyOptions, instanceCache, snapshotOf, matchesSnapshot }
+module.exports = { verifyToken, TokenVerificationError, nativeVerifyOptions, instanceCache }

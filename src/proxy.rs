@@ -313,3 +313,62 @@ pub fn native_stats() -> NativeStats {
         runtime_tasks: clamp(runtime_tasks),
     }
 }
+
+/// `readInto()` result: the body ended.
+pub const READ_END: i64 = -1;
+/// `readInto()` result: the body failed with `proxy_body_idle_timeout`.
+pub const READ_IDLE: i64 = -2;
+/// `readInto()` result: the body failed with `proxy_upstream_body_error`.
+pub const READ_UPSTREAM: i64 = -3;
+/// `readInto()` result: the body failed with `proxy_cancelled`.
+pub const READ_CANCELLED: i64 = -4;
+
+/// One body failure: its stable code and the core's message for it.
+#[napi(object)]
+pub struct NativeBodyErrorInfo {
+    /// `readInto()` result for it (-2, -3 or -4).
+    pub read_result: i64,
+    /// Stable code (`proxy_body_idle_timeout`, `proxy_upstream_body_error`, `proxy_cancelled`).
+    pub code: String,
+    /// The core's `BodyError` message (without the cause, for an upstream failure).
+    pub message: String,
+}
+
+/// Values the JS layer shares with the native side, so it never re-types them.
+#[napi(object)]
+pub struct NativeProxyConstants {
+    /// The proxy path used when none is configured (`/__clerk`).
+    pub default_proxy_path: String,
+    /// `write()` result: queued.
+    pub write_accepted: u32,
+    /// `write()` result: queue full, chunk not taken.
+    pub write_full: u32,
+    /// `write()` result: upstream takes no more body.
+    pub write_closed: u32,
+    /// `readInto()` result: the end of the body.
+    pub read_end: i64,
+    /// The body failures `read()`/`readInto()` report.
+    pub body_errors: Vec<NativeBodyErrorInfo>,
+}
+
+/// The shared constants (see [`NativeProxyConstants`]).
+#[napi(catch_unwind)]
+pub fn proxy_constants() -> NativeProxyConstants {
+    let info = |read_result: i64, e: BodyError| NativeBodyErrorInfo {
+        read_result,
+        code: e.code().to_owned(),
+        message: e.to_string().trim_end_matches([':', ' ']).to_owned(),
+    };
+    NativeProxyConstants {
+        default_proxy_path: path::DEFAULT_PROXY_PATH.to_owned(),
+        write_accepted: WRITE_ACCEPTED,
+        write_full: WRITE_FULL,
+        write_closed: WRITE_CLOSED,
+        read_end: READ_END,
+        body_errors: vec![
+            info(READ_IDLE, BodyError::Idle),
+            info(READ_UPSTREAM, BodyError::Upstream(String::new())),
+            info(READ_CANCELLED, BodyError::Cancelled),
+        ],
+    }
+}

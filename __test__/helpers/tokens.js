@@ -32,6 +32,7 @@
 //     a request whose Bearer is not in secretKeys (when given) answers 401 clerk_key_invalid
 //     await bapi.close()
 
+const { within, sleep } = require('./wait')
 const http = require('node:http')
 const crypto = require('node:crypto')
 
@@ -319,17 +320,6 @@ async function startBackendApi({ secretKeys } = {}) {
   }
 }
 
-/** Rejects if `promise` does not settle within `ms`. */
-function within(promise, ms, what = 'operation') {
-  let timer
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
-}
-
 /** Resolves to the rejection of `promise` (fails if it resolves), bounded by `ms`. */
 async function rejectionOf(promise, ms = 10000) {
   let value
@@ -340,8 +330,6 @@ async function rejectionOf(promise, ms = 10000) {
   }
   throw new Error(`expected a rejection, got ${JSON.stringify(value)}`)
 }
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
 /**
  * Waits until the current millisecond-in-second is below `maxMs` (so a short test runs within one wall-clock
