@@ -62,6 +62,25 @@ pub enum ConfigOption {
     FapiUrl,
 }
 
+impl ConfigOption {
+    /// The option's name as the caller spells it: `publishableKey`, `secretKey` or `fapiUrl`.
+    pub fn option_name(self) -> &'static str {
+        match self {
+            Self::PublishableKeyMissing => "publishableKey",
+            Self::SecretKeyMissing | Self::SecretKeyInvalid => "secretKey",
+            Self::FapiUrl => "fapiUrl",
+        }
+    }
+
+    /// What is wrong with it: `missing` or `invalid`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::PublishableKeyMissing | Self::SecretKeyMissing => "missing",
+            Self::SecretKeyInvalid | Self::FapiUrl => "invalid",
+        }
+    }
+}
+
 /// One in-flight upstream exchange of a [`ProxyConfig`]; the slot is free again when this is dropped.
 #[derive(Debug)]
 pub struct ConnectionSlot(Arc<AtomicUsize>);
@@ -297,6 +316,23 @@ impl ProxyConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_options_name_the_option_and_the_kind() {
+        let cases = [
+            (
+                ConfigOption::PublishableKeyMissing,
+                "publishableKey",
+                "missing",
+            ),
+            (ConfigOption::SecretKeyMissing, "secretKey", "missing"),
+            (ConfigOption::SecretKeyInvalid, "secretKey", "invalid"),
+            (ConfigOption::FapiUrl, "fapiUrl", "invalid"),
+        ];
+        for (option, name, kind) in cases {
+            assert_eq!((option.option_name(), option.kind()), (name, kind));
+        }
+    }
 
     const PK: &str = "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k";
 
