@@ -48,6 +48,18 @@ impl ProxyError {
         ))
     }
 
+    /// 400 `proxy_request_failed` with `message` (an unusable request URL, Host or method).
+    pub fn bad_request(message: &str) -> Self {
+        Self::failed(400, message.to_string())
+    }
+
+    /// 400 `proxy_path_mismatch`: `pathname` is not under `proxy_path`.
+    pub fn path_mismatch(pathname: &str, proxy_path: &str) -> Self {
+        Self::PathMismatch(format!(
+            "Request path \"{pathname}\" does not match proxy path \"{proxy_path}\""
+        ))
+    }
+
     /// 408: the upstream stopped reading the request body (the caller waited `idleTimeoutMs` for room).
     pub fn upload_stalled() -> Self {
         Self::failed(
@@ -273,6 +285,8 @@ mod tests {
     #[test]
     fn named_failures_have_their_status_and_message() {
         let cases = [
+            (ProxyError::bad_request("Invalid Host header"), 400, "Invalid Host header"),
+            (ProxyError::path_mismatch("/api", "/__clerk"), 400, r#"Request path "/api" does not match proxy path "/__clerk""#),
             (ProxyError::too_many_requests(7), 503, "Too many concurrent requests to Clerk FAPI through this proxy (maxConnections = 7); retry shortly"),
             (ProxyError::upload_stalled(), 408, "The request body moved no byte within idleTimeoutMs (the upstream stopped reading it)"),
             (ProxyError::upload_idle(), 408, "The request body moved no byte within idleTimeoutMs"),
