@@ -58,38 +58,31 @@ enum Inline {
 impl Task {
     /// Runs the exchange to its end.
     pub(super) async fn run(self) {
-        let Task {
-            client,
-            config,
-            prepared,
-            upload,
-            head_tx,
-            chunk_tx,
-            cancel,
-            upload_stalled,
-            live: _live,
-            slot: _slot,
-        } = self;
+        // Counted and holding a connection slot until the task ends (or is dropped).
+        let _held = (self.live, self.slot);
+        let (cancel, config) = (self.cancel, self.config);
         let end_guard = cancel.clone().drop_guard();
         let PreparedRequest {
             method,
             target,
             headers,
             proxy_url,
-        } = prepared;
-        let (request, upload_done) =
-            request(client.request(method, target).headers(headers), upload);
+        } = self.prepared;
+        let builder = self.client.request(method, target).headers(headers);
+        let (request, upload_done) = request(builder, self.upload);
         let timeout = config.timeout;
-        let Some(sent) = send(request, upload_done, timeout, &cancel, upload_stalled).await else {
+        let stalled = self.upload_stalled;
+        let Some(sent) = send(request, upload_done, timeout, &cancel, stalled).await else {
             return;
         };
         match sent.and_then(|r| head_of(&r, &config, &proxy_url).map(|head| (r, head))) {
             Ok((response, head)) => {
                 let idle = config.idle_timeout;
+                let (head_tx, chunk_tx) = (self.head_tx, self.chunk_tx);
                 deliver(response, head, head_tx, chunk_tx, &cancel, idle, end_guard).await;
             }
             Err(err) => {
-                let _ = head_tx.send(ResponseHead::from_error(&err));
+                let _ = self.head_tx.send(ResponseHead::from_error(&err));
             }
         }
     }
