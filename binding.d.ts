@@ -209,7 +209,10 @@ export interface NativeHasParams {
 
 /** Result of an identity lookup. */
 export interface NativeIdentityLookup {
-  /** `missing_user_id`, `missing_org_id` or `org_mismatch` when no key could be built (no lookup was made). */
+  /**
+   * An `IdentityErrorCode` (`missing_user_id`, `missing_org_id`, `org_mismatch`, `ambiguous_user_id` or
+   * `ambiguous_org_id`) when no key could be built (no lookup was made).
+   */
   error?: string
   /** The error's message. */
   message?: string

@@ -79,7 +79,8 @@ pub fn invalidate_identity(org_id: Option<String>, user_id: Option<String>) -> u
 /// Result of an identity lookup.
 #[napi(object)]
 pub struct NativeIdentityLookup {
-    /// `missing_user_id`, `missing_org_id` or `org_mismatch` when no key could be built (no lookup was made).
+    /// An `IdentityErrorCode` (`missing_user_id`, `missing_org_id`, `org_mismatch`, `ambiguous_user_id` or
+    /// `ambiguous_org_id`) when no key could be built (no lookup was made).
     pub error: Option<String>,
     /// The error's message.
     pub message: Option<String>,
