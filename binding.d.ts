@@ -11,7 +11,7 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** Request authentication bound to one option set. */
 export declare class NativeAuthenticator {
-  /** Builds an authenticator. Throws a TypeError for an unknown `acceptsToken` value. */
+  /** Builds an authenticator. Throws `invalid_accepts_token` for an unknown `acceptsToken` value. */
   constructor(options: NativeVerifyOptions)
   /**
    * Authenticates on the calling thread as far as possible: the result, or a pending step whose `finish()`
@@ -22,8 +22,6 @@ export declare class NativeAuthenticator {
    * verification itself.
    */
   authenticateSync(authorization: string | undefined | null, cookie: string | undefined | null, method: string): string | NativeAuthResult | NativePendingAuth
-  /** Authenticates, using the network when needed. */
-  authenticate(authorization: string | undefined | null, cookie: string | undefined | null, method: string): Promise<NativeAuthResult>
 }
 
 /** The network part of an authentication started by `authenticateSync`. */
@@ -111,11 +109,20 @@ export declare class ProxyExchange {
  */
 export declare function cacheStatsJson(): string
 
-/** Clears one cache (`'jwks'`, `'negative'`, `'verified'`, `'identity'`) or all of them. */
+/**
+ * Clears one cache (`'jwks'`, `'negative'`, `'verified'`, `'identity'`) or all of them. Throws `unknown_cache`
+ * for another name.
+ */
 export declare function clearCaches(name?: string | undefined | null): void
 
-/** Applies `{ negative?, verified?, identity? }` given as JSON text (validated as a whole before anything changes). */
+/**
+ * Applies `{ negative?, verified?, identity? }` given as JSON text (validated as a whole before anything changes).
+ * Throws `invalid_cache_option` (a bad value or an unknown option) or `unknown_cache`.
+ */
 export declare function configureCachesJson(configJson: string): void
+
+/** The code lists of every error family (see [`NativeErrorCodes`]). */
+export declare function errorCodes(): NativeErrorCodes
 
 /** The Clerk Frontend API URL for a publishable key (SPEC 1.4); an invalid key selects production. */
 export declare function fapiUrlFromPublishableKey(publishableKey: string): string
@@ -178,6 +185,24 @@ export interface NativeBodyErrorInfo {
   message: string
 }
 
+/** Every `code` each error family can carry into JS (`errorCodes()`): the `.d.ts` unions are tested against it. */
+export interface NativeErrorCodes {
+  /** `ProxyErrorCode`: `errors[0].code` of a proxy JSON error response. */
+  proxy: Array<string>
+  /** `ProxyBodyErrorCode`: a body that failed after the head (`ProxyBodyError.code`). */
+  proxyBody: Array<string>
+  /** `TokenVerificationErrorReason`: `TokenVerificationError.reason` / `.code`. */
+  tokenVerification: Array<string>
+  /** `MachineErrorCode`: why a machine token was refused (a signed-out `reason`). */
+  machine: Array<string>
+  /** `IdentityErrorCode`: `IdentityError.code`. */
+  identity: Array<string>
+  /** `CacheErrorCode`: errors of the cache controls. */
+  cache: Array<string>
+  /** `NativeErrorCode`: every code the binding throws with. */
+  thrown: Array<string>
+}
+
 /** Parameters of `has()`. */
 export interface NativeHasParams {
   /** An org role (`admin` or `org:admin`). */
@@ -194,7 +219,10 @@ export interface NativeHasParams {
 
 /** Result of an identity lookup. */
 export interface NativeIdentityLookup {
-  /** `missing_user_id`, `missing_org_id` or `org_mismatch` when no key could be built (no lookup was made). */
+  /**
+   * An `IdentityErrorCode` (`missing_user_id`, `missing_org_id`, `org_mismatch`, `ambiguous_user_id` or
+   * `ambiguous_org_id`) when no key could be built (no lookup was made).
+   */
   error?: string
   /** The error's message. */
   message?: string
@@ -325,10 +353,8 @@ export interface NativeVerifyOptions {
   acceptsToken?: Array<string>
 }
 
-/** Outcome of a verification: `payload` (JSON text) on success, else Clerk's `reason`, `message`, `action`. */
+/** A failed verification: Clerk's `reason`, `message`, `action` (a success is the payload's JSON text). */
 export interface NativeVerifyResult {
-  /** The verified payload as JSON text. */
-  payload?: string
   /** Clerk's reason string (also the error `code`). */
   reason?: string
   /** Clerk's message. */

@@ -843,6 +843,7 @@ module.exports.ProxyExchange = nativeBinding.ProxyExchange
 module.exports.cacheStatsJson = nativeBinding.cacheStatsJson
 module.exports.clearCaches = nativeBinding.clearCaches
 module.exports.configureCachesJson = nativeBinding.configureCachesJson
+module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.fapiUrlFromPublishableKey = nativeBinding.fapiUrlFromPublishableKey
 module.exports.identityCheck = nativeBinding.identityCheck
 module.exports.identityGet = nativeBinding.identityGet

@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'http'
 import type { AuthObject, AuthenticateRequestOptions, FrontendApiProxyOptions, TokenType } from './index'
 
+/** The error-code unions of the core entry (`IdentityErrorCode` is the `code` of the `organizationId` refusals here). */
+export type { IdentityErrorCode, ProxyErrorCode, ProxyBodyErrorCode, TokenVerificationErrorReason } from './index'
+
 /** An Express/Connect middleware (no dependency on `@types/express`). */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void
 

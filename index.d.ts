@@ -109,11 +109,14 @@ export interface ProxyResponse {
  */
 export declare function proxyRequest(init: ProxyRequestInit, options?: FrontendApiProxyOptions): Promise<ProxyResponse>
 
+/** Codes of a proxied body that failed after the response head was sent. */
+export type ProxyBodyErrorCode = 'proxy_body_idle_timeout' | 'proxy_upstream_body_error' | 'proxy_cancelled'
+
 /** A body that failed after the response head was sent. */
 export declare class ProxyBodyError extends Error {
   readonly name: 'ProxyBodyError'
   /** `proxy_body_idle_timeout` | `proxy_upstream_body_error` | `proxy_cancelled` */
-  readonly code: 'proxy_body_idle_timeout' | 'proxy_upstream_body_error' | 'proxy_cancelled'
+  readonly code: ProxyBodyErrorCode
 }
 
 /**
@@ -219,6 +222,23 @@ export declare function verifyToken(token: string, options: VerifyTokenOptions):
 
 /** `acceptsToken` values. */
 export type TokenType = 'session_token' | 'api_key' | 'm2m_token' | 'oauth_token'
+
+/** Clerk's `MachineTokenVerificationErrorCode` values: the signed-out `reason` of a refused machine token. */
+export type MachineErrorCode = 'token-invalid' | 'secret-key-invalid' | 'unexpected-error' | 'token-verification-failed'
+
+/**
+ * `code` of an `IdentityError` (an `organizationId` requirement or the identity cache refusing a session): 401
+ * `missing_user_id` / `ambiguous_user_id` / `ambiguous_org_id`, 403 `missing_org_id` / `org_mismatch`.
+ */
+export type IdentityErrorCode = 'missing_user_id' | 'missing_org_id' | 'org_mismatch' | 'ambiguous_user_id' | 'ambiguous_org_id'
+
+/**
+ * `code` of an `Error` the native layer throws for a bad argument: `configureCaches` values and cache names
+ * ({@link CacheErrorCode}), an unknown `acceptsToken` value (`invalid_accepts_token`), session claims that are not
+ * an object or cannot make an auth object (`invalid_claims`), a value that is not JSON (`invalid_json`), and
+ * `internal_error` (not expected).
+ */
+export type NativeErrorCode = CacheErrorCode | 'invalid_accepts_token' | 'invalid_claims' | 'invalid_json' | 'internal_error'
 
 export interface AuthenticateRequestOptions extends VerifyTokenOptions {
   /** Default `'session_token'`. `'any'`, a type, or a list of types. Machine tokens are read from `Authorization` only. */
@@ -344,6 +364,9 @@ export interface CacheStats {
 
 export type CacheName = 'jwks' | 'negative' | 'verified' | 'identity'
 
+/** `code` of a cache-control error: a setting out of range or unknown, or a cache name that does not exist. */
+export type CacheErrorCode = 'invalid_cache_option' | 'unknown_cache'
+
 /** Counters and sizes of every cache. */
 export declare function cacheStats(): CacheStats
 
@@ -373,7 +396,10 @@ export interface CacheSettings {
   ttlMs?: number
 }
 
-/** Changes capacities and lifetimes. Everything is validated before anything changes; bad values throw a TypeError. */
+/**
+ * Changes capacities and lifetimes. Everything is validated before anything changes; bad values throw a TypeError
+ * (with `code` {@link CacheErrorCode} when the native validation refuses them).
+ */
 export declare function configureCaches(options: {
   negative?: CacheSettings
   verified?: CacheSettings

@@ -1,5 +1,8 @@
 import type { AuthObject, AuthenticateRequestOptions, FrontendApiProxyOptions, RequestState } from './index'
 
+/** The error-code unions of the core entry (`IdentityErrorCode` is the `code` of the `organizationId` refusals here). */
+export type { IdentityErrorCode, ProxyErrorCode, ProxyBodyErrorCode, TokenVerificationErrorReason } from './index'
+
 /**
  * As the core options (including `maxConnections`, default 512: concurrent upstream exchanges, more get 503
  * `proxy_too_many_requests`); the publishable key also falls back to `NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY`.

@@ -46,7 +46,9 @@ function configureCaches(options) {
   try {
     binding.configureCachesJson(JSON.stringify(out))
   } catch (err) {
-    throw new TypeError(`clerk-native: configureCaches: ${err.message}`)
+    const e = new TypeError(`clerk-native: configureCaches: ${err.message}`)
+    if (err.code !== undefined) e.code = err.code // invalid_cache_option | unknown_cache (CacheErrorCode)
+    throw e
   }
 }
 

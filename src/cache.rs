@@ -5,45 +5,48 @@ use std::sync::Arc;
 use clerk_native_core::cache::{caches, CacheName, CachesConfig, IdentityKey, Sid};
 use clerk_native_core::jwks::JwksClient;
 use clerk_native_core::token::JwtPayload;
-use napi::{Error, Result, Status};
+use napi::Result;
 use napi_derive::napi;
 
-fn invalid(message: impl Into<String>) -> Error {
-    Error::new(Status::InvalidArg, message.into())
-}
+use crate::error::{cache_error, js_error, JsErrorCode};
 
 /// `{ jwks, negative, verified, identity }` as JSON text; each `{ size, capacity, ttlMs, hits, misses, inserts,
 /// evictions }`; `jwks` counts scopes (instances) in `size`/`capacity` and adds `fetches` and `failures`.
 #[napi(catch_unwind)]
-pub fn cache_stats_json() -> Result<String> {
+pub fn cache_stats_json() -> Result<String, JsErrorCode> {
     let ours = caches().stats();
-    let j = JwksClient::global().stats();
     let value = serde_json::json!({
-        "jwks": {
-            "size": j.scopes,
-            "capacity": j.capacity,
-            "ttlMs": clerk_native_core::token::VerifyOptions::default().jwks_cache_ttl_ms,
-            "hits": j.hits,
-            "misses": j.misses,
-            "inserts": j.inserts,
-            "evictions": j.evictions,
-            "fetches": j.fetches,
-            "failures": j.failures,
-        },
+        "jwks": jwks_stats(),
         "negative": ours.negative,
         "verified": ours.verified,
         "identity": ours.identity,
     });
-    serde_json::to_string(&value).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    serde_json::to_string(&value).map_err(|e| js_error(JsErrorCode::Internal, e.to_string()))
 }
 
-/// Clears one cache (`'jwks'`, `'negative'`, `'verified'`, `'identity'`) or all of them.
+/// The JWKS client's counters in the shape of the other caches' stats. The core's cache controls should own this
+/// (with the effective TTL, not the default it reports today).
+fn jwks_stats() -> serde_json::Value {
+    let j = JwksClient::global().stats();
+    serde_json::json!({
+        "size": j.scopes,
+        "capacity": j.capacity,
+        "ttlMs": clerk_native_core::token::VerifyOptions::default().jwks_cache_ttl_ms,
+        "hits": j.hits,
+        "misses": j.misses,
+        "inserts": j.inserts,
+        "evictions": j.evictions,
+        "fetches": j.fetches,
+        "failures": j.failures,
+    })
+}
+
+/// Clears one cache (`'jwks'`, `'negative'`, `'verified'`, `'identity'`) or all of them. Throws `unknown_cache`
+/// for another name.
 #[napi(catch_unwind)]
-pub fn clear_caches(name: Option<String>) -> Result<()> {
-    let which = match name.as_deref() {
-        None => None,
-        Some(n) => Some(CacheName::parse(n).map_err(|e| invalid(e.to_string()))?),
-    };
+pub fn clear_caches(name: Option<String>) -> Result<(), JsErrorCode> {
+    let which = name.as_deref().map(CacheName::parse).transpose();
+    let which = which.map_err(cache_error)?;
     caches().clear(which);
     if matches!(which, None | Some(CacheName::Jwks)) {
         JwksClient::global().clear();
@@ -52,13 +55,12 @@ pub fn clear_caches(name: Option<String>) -> Result<()> {
 }
 
 /// Applies `{ negative?, verified?, identity? }` given as JSON text (validated as a whole before anything changes).
+/// Throws `invalid_cache_option` (a bad value or an unknown option) or `unknown_cache`.
 #[napi(catch_unwind)]
-pub fn configure_caches_json(config_json: String) -> Result<()> {
-    let config: CachesConfig =
-        serde_json::from_str(&config_json).map_err(|e| invalid(e.to_string()))?;
-    caches()
-        .configure(&config)
-        .map_err(|e| invalid(e.to_string()))
+pub fn configure_caches_json(config_json: String) -> Result<(), JsErrorCode> {
+    let config: CachesConfig = serde_json::from_str(&config_json)
+        .map_err(|e| js_error(JsErrorCode::InvalidCacheOption, e.to_string()))?;
+    caches().configure(&config).map_err(cache_error)
 }
 
 /// Removes a token from the verified and negative caches (under every scope); returns how many entries went.
@@ -77,7 +79,8 @@ pub fn invalidate_identity(org_id: Option<String>, user_id: Option<String>) -> u
 /// Result of an identity lookup.
 #[napi(object)]
 pub struct NativeIdentityLookup {
-    /// `missing_user_id`, `missing_org_id` or `org_mismatch` when no key could be built (no lookup was made).
+    /// An `IdentityErrorCode` (`missing_user_id`, `missing_org_id`, `org_mismatch`, `ambiguous_user_id` or
+    /// `ambiguous_org_id`) when no key could be built (no lookup was made).
     pub error: Option<String>,
     /// The error's message.
     pub message: Option<String>,
@@ -99,9 +102,20 @@ fn identity_key(
     })
 }
 
-fn parse_claims(claims_json: &str) -> Result<JwtPayload> {
-    serde_json::from_str(claims_json)
-        .map_err(|e| invalid(format!("claims must be a JSON object: {e}")))
+/// Session claims given as JSON text (`invalid_claims` when they are not a JSON object).
+pub(crate) fn parse_claims(claims_json: &str) -> Result<JwtPayload, JsErrorCode> {
+    serde_json::from_str(claims_json).map_err(|e| {
+        js_error(
+            JsErrorCode::InvalidClaims,
+            format!("claims must be a JSON object: {e}"),
+        )
+    })
+}
+
+/// The identity's key as JS sees it: length-prefixed, so that ids containing `:user:` cannot produce the same
+/// text for two identities. (Belongs in the core as `IdentityKey::lookup_key()`.)
+fn lookup_key(key: &IdentityKey) -> String {
+    format!("{}:{}", key.org_id().len(), key.as_str())
 }
 
 /// Validates the claims (required org first, then user) and looks the identity up.
@@ -109,19 +123,16 @@ fn parse_claims(claims_json: &str) -> Result<JwtPayload> {
 pub fn identity_get(
     claims_json: String,
     required_org: Option<String>,
-) -> Result<NativeIdentityLookup> {
+) -> Result<NativeIdentityLookup, JsErrorCode> {
     let claims = parse_claims(&claims_json)?;
-    let key = match identity_key(&claims, required_org.as_deref()) {
-        Ok(k) => k,
-        Err(e) => return Ok(e),
-    };
-    let value = caches().identity.get(&key).map(|v| v.to_string());
-    Ok(NativeIdentityLookup {
-        error: None,
-        message: None,
-        // Length-prefixed so that ids containing ":user:" cannot produce the same text for two identities.
-        key: Some(format!("{}:{}", key.org_id().len(), key.as_str())),
-        value,
+    Ok(match identity_key(&claims, required_org.as_deref()) {
+        Err(refused) => refused,
+        Ok(key) => NativeIdentityLookup {
+            error: None,
+            message: None,
+            value: caches().identity.get(&key).map(|v| v.to_string()),
+            key: Some(lookup_key(&key)),
+        },
     })
 }
 
@@ -132,13 +143,13 @@ pub fn identity_set(
     claims_json: String,
     required_org: Option<String>,
     value_json: String,
-) -> Result<bool> {
+) -> Result<bool, JsErrorCode> {
     let claims = parse_claims(&claims_json)?;
     let Ok(key) = IdentityKey::from_claims(&claims, required_org.as_deref()) else {
         return Ok(false);
     };
     let value: serde_json::Value = serde_json::from_str(&value_json)
-        .map_err(|e| invalid(format!("value must be JSON: {e}")))?;
+        .map_err(|e| js_error(JsErrorCode::InvalidJson, format!("value must be JSON: {e}")))?;
     caches()
         .identity
         .insert(key, Arc::new(value), Sid::of(&claims));
@@ -165,7 +176,7 @@ pub struct NativeIdentityRefusal {
 pub fn identity_check(
     claims_json: String,
     required_org: Option<String>,
-) -> Result<Option<NativeIdentityRefusal>> {
+) -> Result<Option<NativeIdentityRefusal>, JsErrorCode> {
     let claims = parse_claims(&claims_json)?;
     Ok(
         clerk_native_core::token::check_session_identity(&claims, required_org.as_deref())

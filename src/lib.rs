@@ -16,6 +16,7 @@
 static GLOBAL: mimalloc_safe::MiMalloc = mimalloc_safe::MiMalloc;
 
 mod cache;
+mod error;
 mod headers;
 mod proxy;
 mod token;

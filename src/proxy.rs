@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use clerk_native_core::proxy::config::ConfigOption;
 use clerk_native_core::proxy::{
     headers as proxy_headers, path, publishable_key, BodyError, BodyInput, Exchange,
     IncomingRequest, ProxyConfig, ProxyOptions, ReadInto, WriteOutcome,
@@ -82,12 +81,7 @@ impl NativeProxy {
     #[napi(getter, catch_unwind)]
     pub fn config_problem(&self) -> Option<Vec<String>> {
         let (option, message) = self.config.configuration_problem()?;
-        let (name, kind) = match option {
-            ConfigOption::PublishableKeyMissing => ("publishableKey", "missing"),
-            ConfigOption::SecretKeyMissing => ("secretKey", "missing"),
-            ConfigOption::SecretKeyInvalid => ("secretKey", "invalid"),
-            ConfigOption::FapiUrl => ("fapiUrl", "invalid"),
-        };
+        let (name, kind) = (option.option_name(), option.kind());
         Some(vec![name.to_string(), kind.to_string(), message])
     }
 
@@ -109,11 +103,7 @@ impl NativeProxy {
         body: Option<Buffer>,
         streaming: bool,
     ) -> ProxyExchange {
-        let body = match (body, streaming) {
-            (_, true) => BodyInput::Stream,
-            (Some(b), false) if !b.is_empty() => BodyInput::Full(Bytes::copy_from_slice(&b)),
-            _ => BodyInput::None,
-        };
+        let body = body_input(body, streaming);
         let request = IncomingRequest {
             method: &method,
             url: &url,
@@ -125,6 +115,15 @@ impl NativeProxy {
         ProxyExchange {
             inner: Arc::new(inner),
         }
+    }
+}
+
+/// The request body: streamed, the whole body (copied before it reaches tokio), or none.
+fn body_input(body: Option<Buffer>, streaming: bool) -> BodyInput {
+    match (body, streaming) {
+        (_, true) => BodyInput::Stream,
+        (Some(b), false) if !b.is_empty() => BodyInput::Full(Bytes::copy_from_slice(&b)),
+        _ => BodyInput::None,
     }
 }
 
@@ -209,10 +208,10 @@ impl ProxyExchange {
         match self.inner.try_read_into(buf.as_mut()) {
             ReadInto::Data(n) => n as i64,
             ReadInto::Empty => 0,
-            ReadInto::End => -1,
-            ReadInto::Failed(BodyError::Idle) => -2,
-            ReadInto::Failed(BodyError::Upstream(_)) => -3,
-            ReadInto::Failed(BodyError::Cancelled) => -4,
+            ReadInto::End => READ_END,
+            ReadInto::Failed(BodyError::Idle) => READ_IDLE,
+            ReadInto::Failed(BodyError::Upstream(_)) => READ_UPSTREAM,
+            ReadInto::Failed(BodyError::Cancelled) => READ_CANCELLED,
         }
     }
 

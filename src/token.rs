@@ -16,6 +16,9 @@ use napi::bindgen_prelude::{Either, Either3, PromiseRaw};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
+use crate::cache::parse_claims;
+use crate::error::{js_error, JsErrorCode};
+
 /// Options of `verifyToken` / `authenticateRequest` (Clerk's names).
 #[napi(object)]
 pub struct NativeVerifyOptions {
@@ -49,40 +52,44 @@ pub struct NativeVerifyOptions {
     pub accepts_token: Option<Vec<String>>,
 }
 
+/// A non-negative finite number of milliseconds, else `default`.
+fn ms_or(v: Option<f64>, default: u64) -> u64 {
+    v.filter(|x| x.is_finite() && *x >= 0.0)
+        .map_or(default, |x| x as u64)
+}
+
+/// A non-empty string, else `default`.
+fn text_or(v: Option<String>, default: String) -> String {
+    v.filter(|s| !s.is_empty()).unwrap_or(default)
+}
+
+/// Field by field, with the core's defaults for what JS left unset. (The defaults belong to the core: a
+/// `VerifyOptions` constructor from optional values would make this a plain move.)
 fn to_core_options(o: NativeVerifyOptions) -> VerifyOptions {
     let d = VerifyOptions::default();
-    let ms = |v: Option<f64>, default: u64| match v {
-        Some(x) if x.is_finite() && x >= 0.0 => x as u64,
-        _ => default,
-    };
     VerifyOptions {
         jwt_key: o.jwt_key,
         secret_key: o.secret_key,
         machine_secret_key: o.machine_secret_key,
-        api_url: o.api_url.filter(|s| !s.is_empty()).unwrap_or(d.api_url),
-        api_version: o
-            .api_version
-            .filter(|s| !s.is_empty())
-            .unwrap_or(d.api_version),
+        api_url: text_or(o.api_url, d.api_url),
+        api_version: text_or(o.api_version, d.api_version),
         jwks_url: o.jwks_url,
         audience: o.audience.unwrap_or_default(),
         authorized_parties: o.authorized_parties.unwrap_or_default(),
-        clock_skew_ms: match o.clock_skew_in_ms {
-            Some(x) if x.is_finite() => x as i64,
-            _ => d.clock_skew_ms,
-        },
+        clock_skew_ms: o
+            .clock_skew_in_ms
+            .filter(|x| x.is_finite())
+            .map_or(d.clock_skew_ms, |x| x as i64),
         header_type: o.header_type,
         skip_jwks_cache: o.skip_jwks_cache.unwrap_or(false),
-        jwks_cache_ttl_ms: ms(o.jwks_cache_ttl_ms, d.jwks_cache_ttl_ms),
-        jwks_cooldown_ms: ms(o.jwks_cooldown_ms, d.jwks_cooldown_ms),
+        jwks_cache_ttl_ms: ms_or(o.jwks_cache_ttl_ms, d.jwks_cache_ttl_ms),
+        jwks_cooldown_ms: ms_or(o.jwks_cooldown_ms, d.jwks_cooldown_ms),
     }
 }
 
-/// Outcome of a verification: `payload` (JSON text) on success, else Clerk's `reason`, `message`, `action`.
+/// A failed verification: Clerk's `reason`, `message`, `action` (a success is the payload's JSON text).
 #[napi(object)]
 pub struct NativeVerifyResult {
-    /// The verified payload as JSON text.
-    pub payload: Option<String>,
     /// Clerk's reason string (also the error `code`).
     pub reason: Option<String>,
     /// Clerk's message.
@@ -96,24 +103,15 @@ fn verify_either(
 ) -> Either<String, NativeVerifyResult> {
     match r {
         Ok(payload) => Either::A(payload.to_string()),
-        Err(e) => Either::B(verify_result(Err(e))),
+        Err(e) => Either::B(verify_failure(e)),
     }
 }
 
-fn verify_result(r: std::result::Result<Arc<str>, TokenVerificationError>) -> NativeVerifyResult {
-    match r {
-        Ok(payload) => NativeVerifyResult {
-            payload: Some(payload.to_string()),
-            reason: None,
-            message: None,
-            action: None,
-        },
-        Err(e) => NativeVerifyResult {
-            payload: None,
-            reason: Some(e.reason.as_str().to_owned()),
-            message: Some(e.message),
-            action: e.action.map(str::to_owned),
-        },
+fn verify_failure(e: TokenVerificationError) -> NativeVerifyResult {
+    NativeVerifyResult {
+        reason: Some(e.reason.as_str().to_owned()),
+        message: Some(e.message),
+        action: e.action.map(str::to_owned),
     }
 }
 
@@ -125,7 +123,7 @@ fn verify_result(r: std::result::Result<Arc<str>, TokenVerificationError>) -> Na
 pub fn validate_jwt_key(pem: String) -> Option<NativeVerifyResult> {
     clerk_native_core::token::validate_jwt_key(&pem)
         .err()
-        .map(|e| verify_result(Err(e)))
+        .map(verify_failure)
 }
 
 /// A session-token verifier bound to one option set (keys parsed once; JWKS cache shared process-wide).
@@ -196,27 +194,34 @@ fn auth_result(outcome: AuthOutcome) -> NativeAuthResult {
             claims,
             machine_data,
         } => NativeAuthResult {
-            signed_in: true,
-            token_type: token_type.as_str().to_owned(),
             token: Some(token),
-            reason: None,
-            message: None,
             claims: claims.map(|c| c.to_string()),
             machine_data: machine_data.and_then(|d| serde_json::to_string(&d).ok()),
+            ..NativeAuthResult::empty(true, token_type)
         },
         AuthOutcome::SignedOut {
             token_type,
             reason,
             message,
         } => NativeAuthResult {
-            signed_in: false,
-            token_type: token_type.as_str().to_owned(),
-            token: None,
             reason: Some(reason),
             message: Some(message),
+            ..NativeAuthResult::empty(false, token_type)
+        },
+    }
+}
+
+impl NativeAuthResult {
+    fn empty(signed_in: bool, token_type: TokenType) -> Self {
+        NativeAuthResult {
+            signed_in,
+            token_type: token_type.as_str().to_owned(),
+            token: None,
+            reason: None,
+            message: None,
             claims: None,
             machine_data: None,
-        },
+        }
     }
 }
 
@@ -224,6 +229,9 @@ fn auth_result(outcome: AuthOutcome) -> NativeAuthResult {
 /// `source == 'h' ? authorization : cookie` sliced at `[start, end)` in UTF-16 code units (JS string indices), so
 /// neither the token nor an object crosses the boundary. `None` (use [`auth_result`]) for any other outcome, or
 /// when the token is not found verbatim in the input it came from (never expected; the full form is always right).
+///
+/// This is a wire format of the binding; finding the token in its input is the core's job
+/// (`auth::extract` should return the token's byte span, and the core would then not need the re-search here).
 fn compact_session_result(
     outcome: &AuthOutcome,
     authorization: Option<&str>,
@@ -238,16 +246,35 @@ fn compact_session_result(
     else {
         return None;
     };
-    let (source, input, found) = match authorization.and_then(token_from_authorization) {
-        Some(t) if t == token => ('h', authorization?, t),
+    let (source, input, found) = token_source(token, authorization, cookie)?;
+    let (start, end) = utf16_span(input, found)?;
+    let mut out = String::with_capacity(claims.len() + 24);
+    use std::fmt::Write as _;
+    write!(out, "{source}{start},{end}:").ok()?;
+    out.push_str(claims);
+    Some(out)
+}
+
+/// Where `token` came from: `('h', authorization, slice)` or `('c', cookie, slice)`, the slice borrowed from the
+/// input it was read from.
+fn token_source<'a>(
+    token: &str,
+    authorization: Option<&'a str>,
+    cookie: Option<&'a str>,
+) -> Option<(char, &'a str, &'a str)> {
+    match authorization.and_then(token_from_authorization) {
+        Some(t) if t == token => Some(('h', authorization?, t)),
         _ => {
             let c = cookie?;
-            let t = cookie_value(c, SESSION_COOKIE).filter(|t| t == token)?;
-            ('c', c, t)
+            let t = cookie_value(c, SESSION_COOKIE).filter(|t| *t == token)?;
+            Some(('c', c, t))
         }
-    };
-    // `found` is a slice of `input`: its byte offset, then the UTF-16 offsets JS slices with.
-    let byte_start = found.as_ptr() as usize - input.as_ptr() as usize;
+    }
+}
+
+/// The UTF-16 offsets (JS string indices) of `found`, a slice of `input`.
+fn utf16_span(input: &str, found: &str) -> Option<(usize, usize)> {
+    let byte_start = (found.as_ptr() as usize).checked_sub(input.as_ptr() as usize)?;
     let utf16_len = |s: &str| {
         if s.is_ascii() {
             s.len()
@@ -256,12 +283,7 @@ fn compact_session_result(
         }
     };
     let start = utf16_len(input.get(..byte_start)?);
-    let end = start + utf16_len(found);
-    let mut out = String::with_capacity(claims.len() + 24);
-    use std::fmt::Write as _;
-    write!(out, "{source}{start},{end}:").ok()?;
-    out.push_str(claims);
-    Some(out)
+    Some((start, start + utf16_len(found)))
 }
 
 /// Request authentication bound to one option set.
@@ -272,11 +294,11 @@ pub struct NativeAuthenticator {
 
 #[napi]
 impl NativeAuthenticator {
-    /// Builds an authenticator. Throws a TypeError for an unknown `acceptsToken` value.
+    /// Builds an authenticator. Throws `invalid_accepts_token` for an unknown `acceptsToken` value.
     #[napi(constructor, catch_unwind)]
-    pub fn new(mut options: NativeVerifyOptions) -> Result<Self> {
+    pub fn new(mut options: NativeVerifyOptions) -> Result<Self, JsErrorCode> {
         let accepts = AcceptsToken::parse(&options.accepts_token.take().unwrap_or_default())
-            .map_err(|m| Error::new(Status::InvalidArg, m))?;
+            .map_err(|m| js_error(JsErrorCode::InvalidAcceptsToken, m))?;
         let verifier = Verifier::new(to_core_options(options))
             .with_verified_cache(&caches().verified, b"authenticateRequest");
         let authenticator =
@@ -305,38 +327,13 @@ impl NativeAuthenticator {
             method: &method,
         };
         match self.inner.start(&input) {
-            Ok(outcome) => {
-                match compact_session_result(&outcome, authorization.as_deref(), cookie.as_deref())
-                {
-                    Some(compact) => Either3::A(compact),
-                    None => Either3::B(auth_result(outcome)),
-                }
-            }
+            Ok(outcome) => compact_session_result(&outcome, input.authorization, input.cookie)
+                .map_or_else(|| Either3::B(auth_result(outcome)), Either3::A),
             Err(pending) => Either3::C(NativePendingAuth {
                 inner: Arc::clone(&self.inner),
                 pending: std::sync::Mutex::new(Some(pending)),
             }),
         }
-    }
-
-    /// Authenticates, using the network when needed.
-    #[napi(ts_return_type = "Promise<NativeAuthResult>")]
-    pub fn authenticate<'env>(
-        &self,
-        env: &'env Env,
-        authorization: Option<String>,
-        cookie: Option<String>,
-        method: String,
-    ) -> Result<PromiseRaw<'env, NativeAuthResult>> {
-        let inner = Arc::clone(&self.inner);
-        env.spawn_future(async move {
-            let input = AuthInput {
-                authorization: authorization.as_deref(),
-                cookie: cookie.as_deref(),
-                method: &method,
-            };
-            Ok(auth_result(inner.authenticate(&input).await))
-        })
     }
 }
 
@@ -369,19 +366,16 @@ impl NativePendingAuth {
 /// The auth object (userId, sessionId, orgId, orgRole, orgSlug, orgPermissions, actor, sessionStatus,
 /// factorVerificationAge, features, plans, sessionClaims) of verified session claims, as JSON text.
 #[napi(catch_unwind)]
-pub fn session_auth_object(claims_json: String) -> Result<String> {
+pub fn session_auth_object(claims_json: String) -> Result<String, JsErrorCode> {
     let auth = auth_object(&claims_json)?;
-    serde_json::to_string(&auth).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    serde_json::to_string(&auth).map_err(|e| js_error(JsErrorCode::Internal, e.to_string()))
 }
 
-fn auth_object(claims_json: &str) -> Result<AuthObject> {
-    let claims: JwtPayload = serde_json::from_str(claims_json).map_err(|e| {
-        Error::new(
-            Status::InvalidArg,
-            format!("claims must be a JSON object: {e}"),
-        )
-    })?;
-    AuthObject::from_claims(&claims).map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
+/// The auth object of session claims (`invalid_claims` when they cannot make one).
+fn auth_object(claims_json: &str) -> Result<AuthObject, JsErrorCode> {
+    let claims: JwtPayload = parse_claims(claims_json)?;
+    AuthObject::from_claims(&claims)
+        .map_err(|e| js_error(JsErrorCode::InvalidClaims, e.to_string()))
 }
 
 /// Parameters of `has()`.
@@ -410,7 +404,7 @@ pub struct NativeReverification {
 
 /// Clerk's `has()` on verified session claims (JSON text).
 #[napi(catch_unwind)]
-pub fn session_has(claims_json: String, params: NativeHasParams) -> Result<bool> {
+pub fn session_has(claims_json: String, params: NativeHasParams) -> Result<bool, JsErrorCode> {
     let auth = auth_object(&claims_json)?;
     let params = HasParams {
         role: params.role,
@@ -426,4 +420,33 @@ pub fn session_has(claims_json: String, params: NativeHasParams) -> Result<bool>
         }),
     };
     Ok(auth.has(&params))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_span_counts_js_string_indices() {
+        let input = "a=\u{e9}\u{1f600};__session=tok";
+        let found = &input[input.find("tok").unwrap()..];
+        // `é` is one UTF-16 unit, the emoji two: 2 + 1 + 2 + ";__session=".len().
+        assert_eq!(utf16_span(input, found), Some((16, 19)));
+        assert_eq!(utf16_span("abc", &"abc"[1..]), Some((1, 3)));
+    }
+
+    #[test]
+    fn token_source_prefers_the_header_and_checks_the_cookie() {
+        let auth = Some("Bearer abc");
+        let cookie = Some("x=1; __session=def");
+        assert_eq!(
+            token_source("abc", auth, cookie),
+            Some(('h', "Bearer abc", "abc"))
+        );
+        assert_eq!(
+            token_source("def", auth, cookie).map(|(s, _, t)| (s, t)),
+            Some(('c', "def"))
+        );
+        assert_eq!(token_source("zzz", auth, cookie), None);
+    }
 }

@@ -120,7 +120,6 @@ proptest! {
     #[test]
     fn response_headers(
         mut headers in header_pairs(12),
-        decoded in any::<bool>(),
         fapi_base in select(FAPI_URLS),
         proxy_url in select(PROXY_URLS),
         location in proptest::option::of(raw_text(LOCATION_WORDS, 8)),
@@ -130,7 +129,6 @@ proptest! {
         }
         check_response(&ResponseCase {
             headers,
-            decoded,
             fapi_base: fapi_base.to_owned(),
             proxy_url: proxy_url.to_owned(),
         });

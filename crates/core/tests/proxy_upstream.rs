@@ -239,7 +239,7 @@ async fn large_download_streams_in_bounded_batches() {
     let mut total = head.body.len();
     while let Some(chunk) = ex.read().await.unwrap() {
         // Batching stops at READ_BATCH_LIMIT; one hyper chunk can add up to its ~400 KiB read buffer.
-        assert!(chunk.len() < clerk_native_core::proxy::forward::READ_BATCH_LIMIT + 512 * 1024);
+        assert!(chunk.len() < clerk_native_core::proxy::exchange::READ_BATCH_LIMIT + 512 * 1024);
         total += chunk.len();
     }
     assert_eq!(total, 8 * 1024 * 1024);

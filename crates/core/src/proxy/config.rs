@@ -62,6 +62,25 @@ pub enum ConfigOption {
     FapiUrl,
 }
 
+impl ConfigOption {
+    /// The option's name as the caller spells it: `publishableKey`, `secretKey` or `fapiUrl`.
+    pub fn option_name(self) -> &'static str {
+        match self {
+            Self::PublishableKeyMissing => "publishableKey",
+            Self::SecretKeyMissing | Self::SecretKeyInvalid => "secretKey",
+            Self::FapiUrl => "fapiUrl",
+        }
+    }
+
+    /// What is wrong with it: `missing` or `invalid`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::PublishableKeyMissing | Self::SecretKeyMissing => "missing",
+            Self::SecretKeyInvalid | Self::FapiUrl => "invalid",
+        }
+    }
+}
+
 /// One in-flight upstream exchange of a [`ProxyConfig`]; the slot is free again when this is dropped.
 #[derive(Debug)]
 pub struct ConnectionSlot(Arc<AtomicUsize>);
@@ -226,50 +245,15 @@ impl ProxyConfig {
             ));
         }
         let secret_key = self.secret_key.as_ref().map_err(Clone::clone)?;
-        let request_url = Url::parse(req.url).map_err(|_| ProxyError::RequestFailed {
-            status: 400,
-            message: "Invalid request URL".to_string(),
-        })?;
-        let Some(host) = request_url
-            .host_str()
-            .filter(|_| matches!(request_url.scheme(), "http" | "https"))
-        else {
-            return Err(ProxyError::RequestFailed {
-                status: 400,
-                message: "Invalid request URL".to_string(),
-            });
-        };
-        // One host grammar for every entry path (the one X-Forwarded-Host and the adapters' Host check use).
-        if !is_valid_host_name(host) {
-            return Err(ProxyError::RequestFailed {
-                status: 400,
-                message: "Invalid Host header".to_string(),
-            });
-        }
+        let request_url = parse_request_url(req.url)?;
         let pathname = request_url.path();
         if !matches_proxy_path(pathname, &self.proxy_path) {
-            return Err(ProxyError::PathMismatch(format!(
-                "Request path \"{pathname}\" does not match proxy path \"{}\"",
-                self.proxy_path
-            )));
+            return Err(ProxyError::path_mismatch(pathname, &self.proxy_path));
         }
         let fapi = self.fapi.as_ref().map_err(Clone::clone)?;
-        let method =
-            Method::from_bytes(req.method.as_bytes()).map_err(|_| ProxyError::RequestFailed {
-                status: 400,
-                message: "Invalid request method".to_string(),
-            })?;
-        let header_bytes: usize = req
-            .headers
-            .iter()
-            .map(|(n, v)| n.as_str().len() + v.len() + 4)
-            .sum();
-        if header_bytes > MAX_REQUEST_HEADER_BYTES {
-            return Err(ProxyError::RequestFailed {
-                status: 431,
-                message: "Request headers are too large".to_string(),
-            });
-        }
+        let method = Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| ProxyError::bad_request("Invalid request method"))?;
+        check_header_size(&req.headers)?;
         let target = fapi.target_url(
             target_path(pathname, &self.proxy_path),
             request_url.query().filter(|q| !q.is_empty()),
@@ -294,9 +278,57 @@ impl ProxyConfig {
     }
 }
 
+/// The request URL: absolute, http(s), with a host of the proxy's one host grammar (the one X-Forwarded-Host and
+/// the adapters' Host check use). 400 otherwise.
+fn parse_request_url(raw: &str) -> Result<Url, ProxyError> {
+    let url = Url::parse(raw).map_err(|_| ProxyError::bad_request("Invalid request URL"))?;
+    let Some(host) = url
+        .host_str()
+        .filter(|_| matches!(url.scheme(), "http" | "https"))
+    else {
+        return Err(ProxyError::bad_request("Invalid request URL"));
+    };
+    if !is_valid_host_name(host) {
+        return Err(ProxyError::bad_request("Invalid Host header"));
+    }
+    Ok(url)
+}
+
+/// 431 when the request headers add up to more than [`MAX_REQUEST_HEADER_BYTES`].
+fn check_header_size(headers: &HeaderMap) -> Result<(), ProxyError> {
+    let bytes: usize = headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 4)
+        .sum();
+    if bytes > MAX_REQUEST_HEADER_BYTES {
+        return Err(ProxyError::RequestFailed {
+            status: 431,
+            message: "Request headers are too large".to_string(),
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_options_name_the_option_and_the_kind() {
+        let cases = [
+            (
+                ConfigOption::PublishableKeyMissing,
+                "publishableKey",
+                "missing",
+            ),
+            (ConfigOption::SecretKeyMissing, "secretKey", "missing"),
+            (ConfigOption::SecretKeyInvalid, "secretKey", "invalid"),
+            (ConfigOption::FapiUrl, "fapiUrl", "invalid"),
+        ];
+        for (option, name, kind) in cases {
+            assert_eq!((option.option_name(), option.kind()), (name, kind));
+        }
+    }
 
     const PK: &str = "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k";
 

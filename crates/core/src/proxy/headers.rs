@@ -1,9 +1,7 @@
 //! Header hygiene: the request headers sent upstream (SPEC 1.9, with GAPs 2 and 3 of 1.14) and the response
 //! headers passed back to the client (SPEC 1.11).
 
-use http::header::{
-    AUTHORIZATION, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, COOKIE, EXPECT, HOST, SET_COOKIE,
-};
+use http::header::{AUTHORIZATION, CONNECTION, COOKIE, EXPECT, HOST, SET_COOKIE};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::fapi_url::authority_of;
@@ -169,18 +167,16 @@ pub fn build_upstream_request_headers(
     UpstreamRequestHeaders { headers, proxy_url }
 }
 
-/// SPEC 1.11: copy response headers except static hop-by-hop, the response's own Connection-listed names,
-/// and (only when `body_decoded`) content-encoding/content-length. Every Set-Cookie stays its own entry.
+/// SPEC 1.11: copy response headers except static hop-by-hop and the response's own Connection-listed names.
+/// Every Set-Cookie stays its own entry. (Content-Encoding/Content-Length of a body reqwest decoded never reach
+/// here: reqwest removes them itself.)
 ///
 /// Other repeated headers are joined into one value with `", "`, as Fetch `Headers` does.
-pub fn filter_response_headers(upstream: &HeaderMap, body_decoded: bool) -> HeaderMap {
+pub fn filter_response_headers(upstream: &HeaderMap) -> HeaderMap {
     let dynamic = connection_listed(upstream);
     let mut out = HeaderMap::with_capacity(upstream.keys_len());
     for name in upstream.keys() {
-        if is_hop_by_hop(name)
-            || dynamic.contains(name)
-            || (body_decoded && (name == CONTENT_ENCODING || name == CONTENT_LENGTH))
-        {
+        if is_hop_by_hop(name) || dynamic.contains(name) {
             continue;
         }
         if name == SET_COOKIE {
@@ -977,7 +973,7 @@ mod tests {
             ("proxy-authenticate", b"Basic"),
             ("content-type", b"application/json"),
         ]);
-        let out = filter_response_headers(&upstream, true);
+        let out = filter_response_headers(&upstream);
         assert_eq!(out.len(), 1);
         assert_eq!(get(&out, "content-type"), Some("application/json"));
     }
@@ -997,7 +993,7 @@ mod tests {
             ("vary", b"Origin"),
             ("vary", b"Cookie"),
         ]);
-        let out = filter_response_headers(&upstream, true);
+        let out = filter_response_headers(&upstream);
         let got: Vec<&[u8]> = out
             .get_all("set-cookie")
             .iter()
@@ -1007,7 +1003,8 @@ mod tests {
         assert_eq!(get(&out, "vary"), Some("Origin, Cookie"));
     }
 
-    /// SPEC 6: Content-Encoding / Content-Length dropped only when the body was decoded.
+    /// SPEC 6: Content-Encoding / Content-Length are kept as given. A body reqwest decoded arrives without them
+    /// (reqwest removes both; `tests/proxy_upstream.rs` `gzip_from_upstream_is_decoded_without_encoding_headers`).
     #[test]
     fn response_encoding_headers() {
         let upstream = map(&[
@@ -1015,14 +1012,7 @@ mod tests {
             ("content-length", b"500"),
             ("content-type", b"application/javascript"),
         ]);
-        let decoded = filter_response_headers(&upstream, true);
-        assert!(!decoded.contains_key("content-encoding"));
-        assert!(!decoded.contains_key("content-length"));
-        assert_eq!(
-            get(&decoded, "content-type"),
-            Some("application/javascript")
-        );
-        let raw = filter_response_headers(&upstream, false);
+        let raw = filter_response_headers(&upstream);
         assert_eq!(get(&raw, "content-encoding"), Some("gzip"));
         assert_eq!(get(&raw, "content-length"), Some("500"));
         assert_eq!(get(&raw, "content-type"), Some("application/javascript"));
