@@ -4,3 +4,4 @@ pub mod clock;
 pub mod jwks;
 pub mod proxy;
 pub mod token;
+pub mod transport;

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use super::fetch::{build_jwks_http_client, build_machine_http_client, fetch_jwks};
+use super::fetch::fetch_jwks;
 use super::source::JwksSource;
 use super::JwksConfig;
 use crate::clock::{Clock, SystemClock};
@@ -19,6 +19,7 @@ use crate::token::error::{action, Reason, TokenVerificationError};
 use crate::token::jsfmt::capped;
 use crate::token::keys::KeyHandle;
 use crate::token::rate_limit::RateLimits;
+use crate::transport;
 
 /// Per-call cache policy (from the verify options).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,8 +156,9 @@ impl JwksClient {
 
     /// A client on the given clock (TTL, cooldown and stale checks use it; backoff sleeps are real time).
     pub fn with_clock(config: JwksConfig, clock: Arc<dyn Clock>) -> Self {
-        let http = build_jwks_http_client(&config);
-        let machine_http = build_machine_http_client(&config);
+        let http = transport::jwks_client(config.fetch_timeout_ms).map_err(|e| e.to_string());
+        let machine_http =
+            transport::api_client(config.fetch_timeout_ms).map_err(|e| e.to_string());
         Self {
             config,
             clock,

@@ -17,17 +17,11 @@ mod source;
 pub use client::{CachedKey, JwksClient, JwksLookup, JwksStats};
 pub use source::JwksSource;
 
-/// `Clerk-API-Version` sent to the Backend API (Clerk's `SUPPORTED_BAPI_VERSION` at the pinned commit).
-pub const SUPPORTED_BAPI_VERSION: &str = "2026-05-12";
-
 /// Default Backend API base URL.
 pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
 
 /// Default Backend API version path segment.
 pub const DEFAULT_API_VERSION: &str = "v1";
-
-/// `User-Agent` sent on Backend API and JWKS requests: `clerk-native/<version>`.
-pub const USER_AGENT: &str = concat!("clerk-native/", env!("CARGO_PKG_VERSION"));
 
 /// Transport settings of a [`JwksClient`] (fixed per client; per-call TTL and cooldown are in [`JwksLookup`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,19 +52,4 @@ impl Default for JwksConfig {
             max_response_bytes: 1024 * 1024,
         }
     }
-}
-
-pub(crate) use fetch::describe_reqwest_error as describe_transport_error;
-
-/// Read a response body of at most `max` bytes; the error is a short, secret-free description.
-pub(crate) async fn read_capped(
-    response: reqwest::Response,
-    max: usize,
-) -> Result<Vec<u8>, String> {
-    fetch::read_body_capped(response, max)
-        .await
-        .map_err(|e| match e {
-            fetch::BodyError::TooLarge => format!("the response is larger than {max} bytes"),
-            fetch::BodyError::Transport(d) => d,
-        })
 }

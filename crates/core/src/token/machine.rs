@@ -9,7 +9,7 @@ use super::jwt::{self, category, Jwt, JwtPayload};
 use super::rate_limit::retry_after_ms;
 use super::verify::{check_audience, verify_jwt, Verifier};
 use crate::cache::token_key::Scope;
-use crate::jwks::{SUPPORTED_BAPI_VERSION, USER_AGENT};
+use crate::transport::{self, SUPPORTED_BAPI_VERSION, USER_AGENT};
 
 /// Prefix of opaque M2M tokens.
 pub const M2M_TOKEN_PREFIX: &str = "mt_";
@@ -432,14 +432,14 @@ async fn verify_opaque(
         let response = request
             .send()
             .await
-            .map_err(|e| unexpected(crate::jwks::describe_transport_error(&e)))?;
+            .map_err(|e| unexpected(transport::describe(&e)))?;
         let status = response.status().as_u16();
         let retry_after = (status == 429)
             .then(|| response.headers().get(reqwest::header::RETRY_AFTER))
             .flatten()
             .and_then(|v| v.to_str().ok())
             .and_then(|v| retry_after_ms(v, verifier.now_ms()));
-        let body = crate::jwks::read_capped(response, config.max_response_bytes)
+        let body = transport::read_capped(response, config.max_response_bytes)
             .await
             .map_err(|e| unexpected(e).with_status(status))?;
         Ok::<_, MachineTokenError>((status, retry_after, body))
