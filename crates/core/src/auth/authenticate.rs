@@ -16,7 +16,7 @@ use super::accepts::AcceptsToken;
 use super::extract::{cookie_value, token_from_authorization, CLIENT_UAT_COOKIE, SESSION_COOKIE};
 use crate::cache::negative::{cached_rejection, NegativeCache};
 use crate::cache::token_key::Scope;
-use crate::token::jwt::{decode, is_jwt_format, Jwt};
+use crate::jwt::{decode, is_jwt_format, Jwt};
 use crate::token::machine::{
     is_m2m_jwt, is_machine_token_by_prefix, is_oauth_jwt, machine_token_type,
     session_category_allowed,

@@ -33,7 +33,7 @@ use super::seen_scopes::SeenScopes;
 use super::token_key::{Scope, TokenKey};
 use super::ttl::TtlCache;
 use crate::clock::Clock;
-use crate::token::jsfmt::seconds_to_date_ms;
+use crate::codec::jsfmt::seconds_to_date_ms;
 use crate::token::{JwtPayload, VerifyOptions};
 
 /// Default capacity.
@@ -146,7 +146,7 @@ pub fn options_fingerprint(options: &VerifyOptions) -> Scope {
 /// The spelling of a JWT that the verified-token cache keys: the token with its trailing `=` removed.
 ///
 /// Base64url decoding is Clerk's loose form (`base64url.parse(s, { loose: true })` in `@clerk/backend`, our
-/// [`base64url::decode`](crate::token::base64url::decode)): any number of trailing `=` is ignored, `=` anywhere
+/// [`base64url::decode`](crate::codec::base64url::decode)): any number of trailing `=` is ignored, `=` anywhere
 /// else is an invalid character, and non-zero leftover bits are refused. So the only spellings of one token
 /// that verify alike are those that differ in trailing `=` on the *signature* segment: `=` at the end of the
 /// header or payload segment changes the signed text (`rawHeader.rawPayload`, exactly as Clerk signs it), so

@@ -15,10 +15,10 @@ use super::fetch::fetch_jwks;
 use super::source::JwksSource;
 use super::JwksConfig;
 use crate::clock::{Clock, SystemClock};
-use crate::token::error::{action, Reason, TokenVerificationError};
-use crate::token::jsfmt::capped;
-use crate::token::keys::KeyHandle;
-use crate::token::rate_limit::RateLimits;
+use crate::codec::jsfmt::capped;
+use crate::jwks::rate_limit::RateLimits;
+use crate::jwt::error::{action, Reason, TokenVerificationError};
+use crate::jwt::keys::KeyHandle;
 use crate::transport;
 
 /// Per-call cache policy (from the verify options).
@@ -121,7 +121,7 @@ enum Decision {
 }
 
 /// Clerk's `jwk-kid-mismatch` error (since #9394 the available kids are not listed). A `kid` longer than
-/// [`ECHO_MAX_CHARS`](crate::token::jsfmt::ECHO_MAX_CHARS) characters is cut ([`capped`]).
+/// [`ECHO_MAX_CHARS`](crate::codec::jsfmt::ECHO_MAX_CHARS) characters is cut ([`capped`]).
 pub fn kid_mismatch(kid: &str) -> TokenVerificationError {
     let kid = capped(kid.to_owned());
     TokenVerificationError::with_action(

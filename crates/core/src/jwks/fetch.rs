@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::source::JwksSource;
 use super::JwksConfig;
-use crate::token::error::{action, Reason, TokenVerificationError};
-use crate::token::keys::{jwk_entry, KeyHandle};
+use crate::jwt::error::{action, Reason, TokenVerificationError};
+use crate::jwt::keys::{jwk_entry, KeyHandle};
 use crate::transport::{describe, read_body_capped, ReadError, SUPPORTED_BAPI_VERSION, USER_AGENT};
 
 /// Pseudo-random jitter in [1, 1.5) for backoff (xorshift; no need for cryptographic randomness).

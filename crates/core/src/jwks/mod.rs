@@ -12,6 +12,7 @@
 
 mod client;
 mod fetch;
+pub mod rate_limit;
 mod source;
 
 pub use client::{CachedKey, JwksClient, JwksLookup, JwksStats};

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::token::error::{action, Reason, TokenVerificationError};
+use crate::jwt::error::{action, Reason, TokenVerificationError};
 
 /// A JWKS endpoint plus the credentials to call it. `Debug` never shows the secret.
 #[derive(Clone, PartialEq, Eq)]

@@ -15,7 +15,7 @@
 
 use serde_json::Value;
 
-use super::jwt::JwtPayload;
+use crate::jwt::JwtPayload;
 
 /// Why a token's identity cannot be used (no cache key is built, no lookup made). Codes are stable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

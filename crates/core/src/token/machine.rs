@@ -3,12 +3,12 @@
 
 use serde_json::{Map, Value};
 
-use super::error::{MachineErrorCode, MachineTokenError, Reason, TokenVerificationError};
-use super::jsfmt;
-use super::jwt::{self, category, Jwt, JwtPayload};
-use super::rate_limit::retry_after_ms;
 use super::verify::{check_audience, verify_jwt, Verifier};
 use crate::cache::token_key::Scope;
+use crate::codec::jsfmt;
+use crate::jwks::rate_limit::retry_after_ms;
+use crate::jwt::error::{MachineErrorCode, MachineTokenError, Reason, TokenVerificationError};
+use crate::jwt::{self, category, Jwt, JwtPayload};
 use crate::transport::{self, SUPPORTED_BAPI_VERSION, USER_AGENT};
 
 /// Prefix of opaque M2M tokens.
@@ -362,7 +362,7 @@ fn camel_case_keys(v: Value) -> Value {
     Value::Object(converted)
 }
 
-/// The answer while an instance is rate limited ([`RateLimits`](super::rate_limit::RateLimits)):
+/// The answer while an instance is rate limited ([`RateLimits`](crate::jwks::rate_limit::RateLimits)):
 /// `unexpected-error`, status 429, and when to retry (seconds rounded up, and the time as
 /// `Date.prototype.toUTCString()` shows it). No request is sent.
 pub fn rate_limited(until_ms: i64, now_ms: i64) -> MachineTokenError {
@@ -498,7 +498,7 @@ async fn verify_opaque(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::base64url;
+    use crate::codec::base64url;
     use serde_json::json;
 
     fn fake_jwt(header: Value, payload: Value) -> String {

@@ -6,21 +6,15 @@
 //! - [`AuthObject::from_claims`] and [`AuthObject::has`] for the auth object;
 //! - [`machine::verify_machine_token`] and the detection helpers for machine tokens.
 
-pub mod base64url;
 pub mod claims;
-pub mod error;
 pub mod identity;
-pub mod jsfmt;
-pub mod jwt;
-pub mod keys;
 pub mod machine;
-pub mod rate_limit;
 pub mod verify;
 
+pub use crate::jwt::{decode as decode_jwt, Algorithm, Jwt, JwtPayload};
+pub use crate::jwt::{KeyError, KeyHandle, VerifierKey};
+pub use crate::jwt::{MachineErrorCode, MachineTokenError, Reason, TokenVerificationError};
 pub use claims::{AuthObject, ClaimsError, HasParams, Reverification};
-pub use error::{MachineErrorCode, MachineTokenError, Reason, TokenVerificationError};
 pub use identity::{check_session_identity, IdentityError, SessionIdentity};
-pub use jwt::{decode as decode_jwt, Algorithm, Jwt, JwtPayload};
-pub use keys::{KeyError, KeyHandle, VerifierKey};
 pub use machine::{verify_machine_token, MachineAuth, TokenType};
 pub use verify::{validate_jwt_key, verify_token, verify_with_key, Verifier, VerifyOptions};

@@ -12,15 +12,15 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::error::{action, Reason, TokenVerificationError};
-use super::jsfmt;
-use super::jwt::{self, category, Algorithm, Jwt, JwtPayload};
-use super::keys::{pem_key_cached, KeyError, KeyHandle, SignatureCheck, VerifierKey};
 use crate::cache::token_key::Scope;
 use crate::cache::verified::{options_fingerprint, VerifiedCache, VerifiedEntry};
+use crate::codec::jsfmt;
 use crate::jwks::{
     CachedKey, JwksClient, JwksLookup, JwksSource, DEFAULT_API_URL, DEFAULT_API_VERSION,
 };
+use crate::jwt::error::{action, Reason, TokenVerificationError};
+use crate::jwt::keys::{pem_key_cached, KeyError, KeyHandle, SignatureCheck, VerifierKey};
+use crate::jwt::{self, category, Algorithm, Jwt, JwtPayload};
 
 /// Options of `verifyToken` (Clerk's names in camelCase on the JS side). Empty strings count as unset, as
 /// Clerk's `||` does. `Debug` redacts the keys.

@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
-use super::base64url;
 use super::error::{action, Reason, TokenVerificationError};
-use super::jwt::Algorithm;
+use super::parse::Algorithm;
+use crate::codec::base64url;
 
 /// Why a key cannot be used. Surfaces as `token-verification-failed` ("Error verifying JWT signature. ...") at the
 /// signature step, or `jwk-local-missing` for an empty PEM.
@@ -287,7 +287,7 @@ pub fn pem_key_cached(pem: &str) -> KeyHandle {
 pub fn jwk_entry(jwk: &Value) -> (String, KeyHandle) {
     let kid = match jwk.get("kid") {
         Some(Value::String(s)) => s.clone(),
-        other => super::jsfmt::to_js_string(other),
+        other => crate::codec::jsfmt::to_js_string(other),
     };
     (kid, Arc::new(VerifierKey::from_jwk(jwk)))
 }
