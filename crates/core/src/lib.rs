@@ -1,6 +1,6 @@
 //! `clerk_native_core`: the pure-Rust core of clerk-native (no napi).
 //!
-//! Layers, lowest first; a module may use only the layers before it (checked by `tests::layering`):
+//! Layers, lowest first; a module may use only the layers before it (checked by the `layering` unit test, which reads the sources):
 //! 1. [`clock`](crate::clock), [`codec`](crate::codec), [`transport`]: time, encodings, the HTTP clients;
 //! 2. [`cache`](crate::cache): bounded TTL caches, generic over what they hold;
 //! 3. [`jwt`](crate::jwt): decoding, keys, the error vocabulary;
@@ -32,3 +32,6 @@ pub mod auth;
 
 // Beside the layers, on layer 1 only.
 pub mod proxy;
+
+#[cfg(test)]
+mod layering;

@@ -14,7 +14,8 @@ use serde_json::Value;
 
 use super::accepts::AcceptsToken;
 use super::extract::{cookie_value, token_from_authorization, CLIENT_UAT_COOKIE, SESSION_COOKIE};
-use crate::cache::negative::{cached_rejection, NegativeCache};
+use super::negative_policy::cached_rejection;
+use crate::cache::negative::NegativeCache;
 use crate::cache::token_key::Scope;
 use crate::jwt::{decode, is_jwt_format, Jwt};
 use crate::token::machine::{

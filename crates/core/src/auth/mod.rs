@@ -4,6 +4,8 @@
 pub mod accepts;
 pub mod authenticate;
 pub mod extract;
+pub mod negative_policy;
 
 pub use accepts::AcceptsToken;
 pub use authenticate::{AuthInput, AuthOutcome, Authenticator, Pending, SignedOutReason};
+pub use negative_policy::{cached_rejection, is_cacheable_failure};

@@ -59,12 +59,10 @@ pub mod verified;
 pub use config::{CacheSettings, CachesConfig, IdentitySettings};
 pub use error::CacheError;
 pub use identity::IdentityCache;
-pub use identity_key::{
-    claims_org_id, claims_user_id, identity_role, IdentityError, IdentityKey, Sid,
-};
-pub use negative::{cached_rejection, is_cacheable_failure, NegativeCache};
+pub use identity_key::{IdentityError, IdentityKey, Sid};
+pub use negative::NegativeCache;
 pub use registry::{caches, AllCacheStats, CacheName, Caches};
 pub use stats::CacheStats;
 pub use token_key::{Scope, TokenKey};
 pub use ttl::{TtlCache, MAX_CAPACITY};
-pub use verified::{options_fingerprint, VerifiedCache, VerifiedEntry};
+pub use verified::{VerifiedCache, VerifiedEntry};

@@ -6,7 +6,8 @@
 //! for another's. Eviction stays oldest-inserted-first, and a refresh keeps its position, as in the PR.
 //!
 //! What to remember is the caller's decision (only a `MachineTokenVerificationError` with code `token-invalid`,
-//! i.e. a 404; never 401, 5xx, network errors, timeouts or successes), but [`NegativeCache::remember`] itself
+//! i.e. a 404; never 401, 5xx, network errors, timeouts or successes: `crate::auth::negative_policy` decides),
+//! but [`NegativeCache::remember`] itself
 //! refuses anything that is not an `oat_` token, so `ak_`/`mt_` tokens and JWTs can never be cached by mistake.
 
 use std::sync::Arc;
@@ -16,7 +17,6 @@ use super::seen_scopes::SeenScopes;
 use super::token_key::{Scope, TokenKey};
 use super::ttl::TtlCache;
 use crate::clock::Clock;
-use crate::token::{MachineErrorCode, MachineTokenError};
 
 /// Default capacity (as in PR #8519).
 pub const NEGATIVE_DEFAULT_CAPACITY: usize = 10_000;
@@ -24,24 +24,6 @@ pub const NEGATIVE_DEFAULT_CAPACITY: usize = 10_000;
 pub const NEGATIVE_DEFAULT_TTL_MS: i64 = 30_000;
 /// The only token prefix the negative cache holds: opaque OAuth access tokens.
 pub const NEGATIVE_TOKEN_PREFIX: &str = "oat_";
-
-/// Clerk's message for an unknown OAuth token (a live 404 and a cached rejection alike).
-pub const OAUTH_NOT_FOUND_MESSAGE: &str = "OAuth token not found";
-
-/// Whether a failed verification of `token` is one to remember: an `oat_` token, code `token-invalid`, HTTP 404.
-/// Everything else (401 `secret-key-invalid`, 5xx / network / timeout `unexpected-error`, a malformed token's
-/// `token-invalid` without a status, any other prefix) is not.
-pub fn is_cacheable_failure(token: &str, error: &MachineTokenError) -> bool {
-    token.starts_with(NEGATIVE_TOKEN_PREFIX)
-        && error.code == MachineErrorCode::TokenInvalid
-        && error.status == Some(404)
-}
-
-/// The error a cached rejection answers with, identical to a live 404: `OAuth token not found`, code
-/// `token-invalid`, status 404 (full message `OAuth token not found (code=token-invalid, status=404)`).
-pub fn cached_rejection() -> MachineTokenError {
-    MachineTokenError::new(MachineErrorCode::TokenInvalid, OAUTH_NOT_FOUND_MESSAGE).with_status(404)
-}
 
 /// The negative cache of invalid opaque OAuth tokens. Thread-safe; see the module docs.
 #[derive(Debug)]
@@ -91,11 +73,6 @@ impl NegativeCache {
         self.scopes
             .with_recorded(scope, || self.cache.insert(key, ()));
         true
-    }
-
-    /// Remember `token` if `error` is a cacheable failure ([`is_cacheable_failure`]); returns whether it was.
-    pub fn remember_failure(&self, scope: &Scope, token: &str, error: &MachineTokenError) -> bool {
-        is_cacheable_failure(token, error) && self.remember(scope, token)
     }
 
     /// Forget `token` in `scope`; returns whether a live entry went.

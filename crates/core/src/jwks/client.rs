@@ -24,23 +24,13 @@ use crate::transport;
 /// Per-call cache policy (from the verify options).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JwksLookup {
-    /// Keys are fresh for this long after a successful fetch, ms (`jwksCacheTtlMs`, default 300000).
+    /// Keys are fresh for this long after a successful fetch, ms (`jwksCacheTtlMs`, default [`DEFAULT_CACHE_TTL_MS`](super::DEFAULT_CACHE_TTL_MS)).
     pub ttl_ms: u64,
-    /// Minimum gap between refetches caused by an unknown `kid`, ms (`jwksCooldownMs`, default 30000). A refetch
+    /// Minimum gap between refetches caused by an unknown `kid`, ms (`jwksCooldownMs`, default [`DEFAULT_COOLDOWN_MS`](super::DEFAULT_COOLDOWN_MS)). A refetch
     /// because the cache expired is not limited by it.
     pub cooldown_ms: u64,
     /// Always refetch (`skipJwksCache`); the result is still cached.
     pub skip_cache: bool,
-}
-
-impl Default for JwksLookup {
-    fn default() -> Self {
-        Self {
-            ttl_ms: 300_000,
-            cooldown_ms: 30_000,
-            skip_cache: false,
-        }
-    }
 }
 
 /// Answer of the synchronous cache probe [`JwksClient::cached_key`].

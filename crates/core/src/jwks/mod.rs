@@ -18,6 +18,12 @@ mod source;
 pub use client::{CachedKey, JwksClient, JwksLookup, JwksStats};
 pub use source::JwksSource;
 
+/// Default JWKS cache TTL, ms (`jwksCacheTtlMs`): keys are fresh this long after a successful fetch.
+pub const DEFAULT_CACHE_TTL_MS: u64 = 300_000;
+
+/// Default minimum gap between refetches caused by unknown `kid`s, ms (`jwksCooldownMs`).
+pub const DEFAULT_COOLDOWN_MS: u64 = 30_000;
+
 /// Default Backend API base URL.
 pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
 

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::verify::{check_audience, verify_jwt, Verifier};
+use super::verify::{check_audience, non_empty, verify_jwt, Verifier};
 use crate::cache::token_key::Scope;
 use crate::codec::jsfmt;
 use crate::jwks::rate_limit::retry_after_ms;
@@ -318,6 +318,9 @@ async fn verify_oauth_jwt(
     })
 }
 
+/// Clerk's message for an unknown OAuth token (a live 404; a cached rejection answers the same).
+pub const OAUTH_NOT_FOUND_MESSAGE: &str = "OAuth token not found";
+
 /// The Backend API request for an opaque token: (path after `apiUrl`, body field, not-found message).
 fn bapi_route(kind: TokenType) -> (&'static str, &'static str, &'static str) {
     match kind {
@@ -325,7 +328,7 @@ fn bapi_route(kind: TokenType) -> (&'static str, &'static str, &'static str) {
         TokenType::OAuthToken => (
             "oauth_applications/access_tokens/verify",
             "access_token",
-            "OAuth token not found",
+            OAUTH_NOT_FOUND_MESSAGE,
         ),
         _ => ("v1/api_keys/verify", "secret", "API key not found"),
     }
@@ -393,12 +396,10 @@ async fn verify_opaque(
     let options = verifier.options();
     let (path, field, not_found) = bapi_route(kind);
     let secret = match kind {
-        TokenType::M2mToken => options
-            .machine_secret_key
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .or(options.secret_key.as_deref().filter(|s| !s.is_empty())),
-        _ => options.secret_key.as_deref().filter(|s| !s.is_empty()),
+        TokenType::M2mToken => {
+            non_empty(&options.machine_secret_key).or(non_empty(&options.secret_key))
+        }
+        _ => non_empty(&options.secret_key),
     };
     let Some(secret) = secret else {
         return Err(unexpected(

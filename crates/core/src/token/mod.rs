@@ -9,12 +9,17 @@
 pub mod claims;
 pub mod identity;
 pub mod machine;
+pub mod verified;
 pub mod verify;
 
 pub use crate::jwt::{decode as decode_jwt, Algorithm, Jwt, JwtPayload};
 pub use crate::jwt::{KeyError, KeyHandle, VerifierKey};
 pub use crate::jwt::{MachineErrorCode, MachineTokenError, Reason, TokenVerificationError};
 pub use claims::{AuthObject, ClaimsError, HasParams, Reverification};
-pub use identity::{check_session_identity, IdentityError, SessionIdentity};
+pub use identity::{
+    check_session_identity, claims_org_id, claims_user_id, identity_role, IdentityError,
+    SessionIdentity,
+};
 pub use machine::{verify_machine_token, MachineAuth, TokenType};
+pub use verified::options_fingerprint;
 pub use verify::{validate_jwt_key, verify_token, verify_with_key, Verifier, VerifyOptions};

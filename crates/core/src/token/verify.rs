@@ -12,11 +12,13 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::verified::options_fingerprint;
 use crate::cache::token_key::Scope;
-use crate::cache::verified::{options_fingerprint, VerifiedCache, VerifiedEntry};
+use crate::cache::verified::{VerifiedCache, VerifiedEntry};
 use crate::codec::jsfmt;
 use crate::jwks::{
     CachedKey, JwksClient, JwksLookup, JwksSource, DEFAULT_API_URL, DEFAULT_API_VERSION,
+    DEFAULT_CACHE_TTL_MS, DEFAULT_COOLDOWN_MS,
 };
 use crate::jwt::error::{action, Reason, TokenVerificationError};
 use crate::jwt::keys::{pem_key_cached, KeyError, KeyHandle, SignatureCheck, VerifierKey};
@@ -68,8 +70,8 @@ impl Default for VerifyOptions {
             clock_skew_ms: 5_000,
             header_type: None,
             skip_jwks_cache: false,
-            jwks_cache_ttl_ms: 300_000,
-            jwks_cooldown_ms: 30_000,
+            jwks_cache_ttl_ms: DEFAULT_CACHE_TTL_MS,
+            jwks_cooldown_ms: DEFAULT_COOLDOWN_MS,
         }
     }
 }
@@ -98,11 +100,40 @@ impl fmt::Debug for VerifyOptions {
     }
 }
 
-fn non_empty(o: &Option<String>) -> Option<&str> {
+/// An option's value, `None` when unset or empty (Clerk's `||`).
+pub(crate) fn non_empty(o: &Option<String>) -> Option<&str> {
     o.as_deref().filter(|s| !s.is_empty())
 }
 
+/// Which option supplies the verification key (SPEC 3.2 step 3): `jwtKey`, else `jwksUrl`, else `secretKey`, else
+/// none. Empty strings count as unset. The one home of this rule: [`Verifier`] builds its key source from it and
+/// [`options_fingerprint`] keys the verified-token cache by it, so the cache can never answer under another key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyChoice<'a> {
+    /// `jwtKey`: a PEM public key, no network.
+    JwtKey(&'a str),
+    /// `jwksUrl`: any JWKS endpoint, fetched without credentials.
+    JwksUrl(&'a str),
+    /// `secretKey`: the instance JWKS from the Backend API (`apiUrl`, `apiVersion`).
+    SecretKey(&'a str),
+    /// No key source: every verification fails with `jwk-failed-to-resolve`.
+    Unresolvable,
+}
+
 impl VerifyOptions {
+    /// The key source these options select ([`KeyChoice`]).
+    pub fn key_choice(&self) -> KeyChoice<'_> {
+        if let Some(pem) = non_empty(&self.jwt_key) {
+            KeyChoice::JwtKey(pem)
+        } else if let Some(url) = non_empty(&self.jwks_url) {
+            KeyChoice::JwksUrl(url)
+        } else if let Some(sk) = non_empty(&self.secret_key) {
+            KeyChoice::SecretKey(sk)
+        } else {
+            KeyChoice::Unresolvable
+        }
+    }
+
     /// The JWKS cache policy of these options.
     pub fn jwks_lookup(&self) -> JwksLookup {
         JwksLookup {
@@ -201,18 +232,19 @@ impl Verifier {
 
     /// A verifier on a given JWKS client (its clock is also used for `exp`/`nbf`/`iat`).
     pub fn with_client(options: VerifyOptions, client: Arc<JwksClient>) -> Self {
-        let keys = if let Some(pem) = non_empty(&options.jwt_key) {
-            let key = pem_key_cached(pem);
-            match key.as_ref() {
-                Ok(_) => KeySource::Pem(key),
-                Err(e) => KeySource::InvalidPem(invalid_jwt_key(e)),
+        let keys = match options.key_choice() {
+            KeyChoice::JwtKey(pem) => {
+                let key = pem_key_cached(pem);
+                match key.as_ref() {
+                    Ok(_) => KeySource::Pem(key),
+                    Err(e) => KeySource::InvalidPem(invalid_jwt_key(e)),
+                }
             }
-        } else if let Some(url) = non_empty(&options.jwks_url) {
-            KeySource::Jwks(JwksSource::url(url))
-        } else if let Some(sk) = non_empty(&options.secret_key) {
-            KeySource::Jwks(JwksSource::bapi(&options.api_url, &options.api_version, sk))
-        } else {
-            KeySource::Unresolvable
+            KeyChoice::JwksUrl(url) => KeySource::Jwks(JwksSource::url(url)),
+            KeyChoice::SecretKey(sk) => {
+                KeySource::Jwks(JwksSource::bapi(&options.api_url, &options.api_version, sk))
+            }
+            KeyChoice::Unresolvable => KeySource::Unresolvable,
         };
         Self {
             options,
@@ -691,6 +723,97 @@ mod tests {
     }
 
     const NOW: i64 = 1_700_000_000_000;
+
+    /// The key source of a verifier and the verified-cache fingerprint must follow one precedence (`jwtKey` >
+    /// `jwksUrl` > `secretKey`, empty = unset): otherwise the cache could answer for a token under a key the
+    /// verifier would not use. For every mix of unset / empty / set, the verifier's source is the expected
+    /// winner's, and the fingerprint changes with the winner's value but never with a loser's.
+    #[test]
+    fn key_precedence_is_one_rule_for_verifier_and_cache_fingerprint() {
+        use crate::jwks::JwksConfig;
+        let client = Arc::new(JwksClient::new(JwksConfig::default()));
+        let pem = || "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----".to_owned();
+        let states = |v: &str| [None, Some(String::new()), Some(v.to_owned())];
+        for jwt_key in states(&pem()) {
+            for jwks_url in states("https://a.example/jwks") {
+                for secret_key in states("sk_test_a") {
+                    let options = VerifyOptions {
+                        jwt_key: jwt_key.clone(),
+                        jwks_url: jwks_url.clone(),
+                        secret_key: secret_key.clone(),
+                        ..VerifyOptions::default()
+                    };
+                    let set = |o: &Option<String>| o.as_deref().is_some_and(|v| !v.is_empty());
+                    // The precedence, written out independently of `key_choice`.
+                    let winner = if set(&jwt_key) {
+                        "jwtKey"
+                    } else if set(&jwks_url) {
+                        "jwksUrl"
+                    } else if set(&secret_key) {
+                        "secretKey"
+                    } else {
+                        "none"
+                    };
+                    let verifier = Verifier::with_client(options.clone(), client.clone());
+                    let source = match &verifier.keys {
+                        KeySource::Pem(_) | KeySource::InvalidPem(_) => "jwtKey",
+                        KeySource::Jwks(Ok(src))
+                            if *src == JwksSource::url("https://a.example/jwks").expect("url") =>
+                        {
+                            "jwksUrl"
+                        }
+                        KeySource::Jwks(Ok(src))
+                            if *src
+                                == JwksSource::bapi(
+                                    DEFAULT_API_URL,
+                                    DEFAULT_API_VERSION,
+                                    "sk_test_a",
+                                )
+                                .expect("bapi") =>
+                        {
+                            "secretKey"
+                        }
+                        KeySource::Jwks(_) => "another JWKS source",
+                        KeySource::Unresolvable => "none",
+                    };
+                    let case = format!("{jwt_key:?} {jwks_url:?} {secret_key:?}");
+                    assert_eq!(source, winner, "verifier: {case}");
+                    let fp = options_fingerprint(&options);
+                    let other = |field: &str| {
+                        let mut o = options.clone();
+                        let slot = match field {
+                            "jwtKey" => &mut o.jwt_key,
+                            "jwksUrl" => &mut o.jwks_url,
+                            _ => &mut o.secret_key,
+                        };
+                        if set(slot) {
+                            slot.as_mut().expect("set").push('x');
+                        }
+                        options_fingerprint(&o)
+                    };
+                    for field in ["jwtKey", "jwksUrl", "secretKey"] {
+                        let given = match field {
+                            "jwtKey" => set(&jwt_key),
+                            "jwksUrl" => set(&jwks_url),
+                            _ => set(&secret_key),
+                        };
+                        if !given {
+                            continue;
+                        }
+                        if field == winner {
+                            assert_ne!(
+                                other(field),
+                                fp,
+                                "the winner {field} keys the cache: {case}"
+                            );
+                        } else {
+                            assert_eq!(other(field), fp, "the loser {field} does not: {case}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn claim_order_and_messages() {
