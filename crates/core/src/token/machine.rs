@@ -3,7 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use super::verify::{check_audience, non_empty, verify_jwt, Verifier};
+use super::options::non_empty;
+use super::verify::{check_audience, verify_jwt, Verifier};
 use crate::cache::token_key::Scope;
 use crate::codec::jsfmt;
 use crate::jwks::rate_limit::retry_after_ms;

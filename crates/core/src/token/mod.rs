@@ -9,6 +9,7 @@
 pub mod claims;
 pub mod identity;
 pub mod machine;
+pub mod options;
 pub mod verified;
 pub mod verify;
 
@@ -21,5 +22,6 @@ pub use identity::{
     SessionIdentity,
 };
 pub use machine::{verify_machine_token, MachineAuth, TokenType};
+pub use options::{KeyChoice, VerifyOptions};
 pub use verified::options_fingerprint;
-pub use verify::{validate_jwt_key, verify_token, verify_with_key, Verifier, VerifyOptions};
+pub use verify::{validate_jwt_key, verify_token, verify_with_key, Verifier};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::verify::{KeyChoice, VerifyOptions};
+use super::options::{KeyChoice, VerifyOptions};
 use crate::cache::token_key::Scope;
 use crate::cache::verified::VerifiedEntry;
 use crate::codec::jsfmt::seconds_to_date_ms;
