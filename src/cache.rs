@@ -22,7 +22,7 @@ pub fn cache_stats_json() -> Result<String> {
         "jwks": {
             "size": j.scopes,
             "capacity": j.capacity,
-            "ttlMs": clerk_native_core::token::VerifyOptions::default().jwks_cache_ttl_ms,
+            "ttlMs": j.ttl_ms,
             "hits": j.hits,
             "misses": j.misses,
             "inserts": j.inserts,

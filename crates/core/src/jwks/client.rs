@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use super::fetch::fetch_jwks;
 use super::source::JwksSource;
-use super::JwksConfig;
+use super::{JwksConfig, DEFAULT_CACHE_TTL_MS};
 use crate::clock::{Clock, SystemClock};
 use crate::codec::jsfmt::capped;
 use crate::jwks::rate_limit::RateLimits;
@@ -54,6 +54,9 @@ pub struct JwksStats {
     pub keys: usize,
     /// Maximum number of scopes.
     pub capacity: usize,
+    /// The effective cache TTL, ms: the `jwksCacheTtlMs` of the most recent lookup (the TTL is per call; an
+    /// app with one set of options sees its configured value), [`DEFAULT_CACHE_TTL_MS`] before any lookup.
+    pub ttl_ms: u64,
     /// Lookups answered from a fresh cache.
     pub hits: u64,
     /// Lookups that needed a fetch or were rejected by the cooldown.
@@ -136,6 +139,8 @@ pub struct JwksClient {
     rate_limits: RateLimits,
     scopes: Mutex<HashMap<[u8; 32], Arc<Scope>>>,
     counters: Counters,
+    /// The TTL of the most recent lookup ([`JwksStats::ttl_ms`]).
+    last_ttl_ms: AtomicU64,
 }
 
 impl JwksClient {
@@ -157,6 +162,7 @@ impl JwksClient {
             rate_limits: RateLimits::default(),
             scopes: Mutex::new(HashMap::new()),
             counters: Counters::default(),
+            last_ttl_ms: AtomicU64::new(DEFAULT_CACHE_TTL_MS),
         }
     }
 
@@ -192,6 +198,7 @@ impl JwksClient {
     /// never touching the network. `NeedsFetch` means: call [`JwksClient::get_key`].
     pub fn cached_key(&self, source: &JwksSource, kid: &str, lookup: &JwksLookup) -> CachedKey {
         let now = self.clock.now_ms();
+        self.note_ttl(lookup.ttl_ms);
         let Some(scope) = lock(&self.scopes).get(&source.scope_id()).cloned() else {
             return CachedKey::NeedsFetch;
         };
@@ -219,6 +226,7 @@ impl JwksClient {
     ) -> Result<KeyHandle, TokenVerificationError> {
         let now = self.clock.now_ms();
         let scope = self.scope_for(source, now);
+        self.note_ttl(lookup.ttl_ms);
         let decision = Self::decide(&mut lock(&scope.state), kid, lookup, now);
         let (generation, merge) = match decision {
             Decision::Hit(k) => {
@@ -293,6 +301,7 @@ impl JwksClient {
             scopes: scopes.len(),
             keys,
             capacity: self.config.max_scopes,
+            ttl_ms: self.last_ttl_ms.load(Ordering::Relaxed),
             hits: self.counters.hits.load(Ordering::Relaxed),
             misses: self.counters.misses.load(Ordering::Relaxed),
             inserts: self.counters.inserts.load(Ordering::Relaxed),
@@ -318,6 +327,14 @@ impl JwksClient {
             &self.counters.failures,
         ] {
             c.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Remember the TTL of a lookup for [`JwksStats::ttl_ms`] (written only when it changes, so the hot path
+    /// reads a shared cache line instead of writing it).
+    fn note_ttl(&self, ttl_ms: u64) {
+        if self.last_ttl_ms.load(Ordering::Relaxed) != ttl_ms {
+            self.last_ttl_ms.store(ttl_ms, Ordering::Relaxed);
         }
     }
 
@@ -410,5 +427,27 @@ impl JwksClient {
         let scope = Arc::new(Scope::default());
         scopes.insert(id, scope.clone());
         scope
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_report_the_effective_ttl() {
+        let client = JwksClient::new(JwksConfig::default());
+        assert_eq!(client.stats().ttl_ms, DEFAULT_CACHE_TTL_MS);
+        let source = JwksSource::url("https://jwks.example/jwks.json").expect("url");
+        let lookup = JwksLookup {
+            ttl_ms: 1_234,
+            cooldown_ms: 0,
+            skip_cache: false,
+        };
+        assert!(matches!(
+            client.cached_key(&source, "kid", &lookup),
+            CachedKey::NeedsFetch
+        ));
+        assert_eq!(client.stats().ttl_ms, 1_234);
     }
 }
