@@ -1,12 +1,13 @@
 //! `clerk_native_core`: the pure-Rust core of clerk-native (no napi).
 //!
-//! Layers, lowest first; a module may use only the layers before it (checked by the `layering` unit test, which reads the sources):
-//! 1. [`clock`](crate::clock), [`codec`](crate::codec), [`transport`]: time, encodings, the HTTP clients;
-//! 2. [`cache`](crate::cache): bounded TTL caches, generic over what they hold;
-//! 3. [`jwt`](crate::jwt): decoding, keys, the error vocabulary;
-//! 4. [`jwks`](crate::jwks): remote key sets and the Backend API client state;
-//! 5. [`token`](crate::token): `verifyToken`, machine tokens, claims and the auth object;
-//! 6. [`auth`](crate::auth): `authenticateRequest`, and the policy of what the negative cache remembers.
+//! Layers, lowest first; a module may use only the layers before it (checked by the `layering` unit test, which
+//! reads the sources):
+//! 1. time, encodings and the HTTP clients: [`clock`], [`codec`], [`transport`];
+//! 2. bounded TTL caches, generic over what they hold: [`cache`];
+//! 3. decoding, keys and the error vocabulary: [`jwt`];
+//! 4. remote key sets and the Backend API client state: [`jwks`];
+//! 5. `verifyToken`, machine tokens, claims and the auth object: [`token`];
+//! 6. `authenticateRequest`, and the policy of what the negative cache remembers: [`auth`].
 //!
 //! [`proxy`] stands apart: it uses layer 1 only.
 

@@ -6,7 +6,8 @@
 //! - [`verified`]: [`VerifiedCache`], verified session JWTs, never served past `exp` or before `nbf`;
 //! - [`identity_key`] and [`identity`]: [`IdentityKey`] from validated claims, and [`IdentityCache`] of the app's
 //!   resolved users (the mission-control lesson);
-//! - [`seen_scopes`]: how a token is invalidated under every scope without a scan;
+//! - [`scoped`]: [`ScopedTokenCache`], the shape both token caches share (a [`TtlCache`] of [`TokenKey`]s plus
+//!   [`seen_scopes`], how a token is invalidated under every scope without a scan);
 //! - [`config`], [`stats`], [`error`]: the controls' options, counters and errors;
 //! - [`registry`]: the process-wide [`Caches`] and `cacheStats` / `clearCaches` / `configureCaches`.
 
@@ -50,6 +51,7 @@ pub mod identity;
 pub mod identity_key;
 pub mod negative;
 pub mod registry;
+pub mod scoped;
 pub mod seen_scopes;
 pub mod stats;
 pub mod token_key;
@@ -62,6 +64,7 @@ pub use identity::IdentityCache;
 pub use identity_key::{IdentityError, IdentityKey, Sid};
 pub use negative::NegativeCache;
 pub use registry::{caches, AllCacheStats, CacheName, Caches};
+pub use scoped::ScopedTokenCache;
 pub use stats::CacheStats;
 pub use token_key::{Scope, TokenKey};
 pub use ttl::{TtlCache, MAX_CAPACITY};

@@ -1,6 +1,6 @@
 //! [`VerifiedCache`]: session JWTs that verified once, answered from memory on repeat.
 //!
-//! Key: [`TokenKey`] over (options fingerprint, token). The fingerprint is a [`Scope`] the caller computes from
+//! Key: [`TokenKey`](super::TokenKey) over (options fingerprint, token). The fingerprint is a [`Scope`] the caller computes from
 //! the verification options that change the outcome (key source, authorizedParties, audience, headerType,
 //! clock skew), e.g. with [`Scope::from_parts`], so a token verified under one set of options never answers
 //! for another. Value: `Arc<`[`VerifiedEntry`]`>` (the payload JSON and its time claims). The token side (the
@@ -21,7 +21,7 @@
 //! TTL bounds tokens with long lifetimes, e.g. JWT templates).
 //!
 //! [`VerifiedCache::invalidate`] removes a token under every fingerprint: the cache remembers the (few)
-//! fingerprints it has stored entries under ([`SeenScopes`]) and removes the token's key in each.
+//! fingerprints it has stored entries under ([`SeenScopes`](super::seen_scopes::SeenScopes)) and removes the token's key in each.
 //!
 //! Spellings: every lookup, insert and invalidation keys the token by [`canonical_token`] (trailing `=` removed),
 //! so the padded spellings that verification accepts for one token share one entry (see there).
@@ -29,9 +29,8 @@
 use std::sync::Arc;
 
 use super::error::CacheError;
-use super::seen_scopes::SeenScopes;
-use super::token_key::{Scope, TokenKey};
-use super::ttl::TtlCache;
+use super::scoped::ScopedTokenCache;
+use super::token_key::Scope;
 use crate::clock::Clock;
 
 /// Default capacity.
@@ -90,16 +89,18 @@ pub fn canonical_token(token: &str) -> &str {
 /// The verified-token cache. Thread-safe; see the module docs.
 #[derive(Debug)]
 pub struct VerifiedCache {
-    cache: TtlCache<TokenKey, Arc<VerifiedEntry>>,
-    fingerprints: SeenScopes,
+    cache: ScopedTokenCache<Arc<VerifiedEntry>>,
 }
 
 impl VerifiedCache {
     /// A cache with the defaults (10,000 entries, 5 min).
     pub fn new(clock: Arc<dyn Clock>) -> Self {
         Self {
-            cache: TtlCache::new_clamped(clock, VERIFIED_DEFAULT_CAPACITY, VERIFIED_DEFAULT_TTL_MS),
-            fingerprints: SeenScopes::new(),
+            cache: ScopedTokenCache::new_clamped(
+                clock,
+                VERIFIED_DEFAULT_CAPACITY,
+                VERIFIED_DEFAULT_TTL_MS,
+            ),
         }
     }
 
@@ -110,8 +111,7 @@ impl VerifiedCache {
         ttl_ms: i64,
     ) -> Result<Self, CacheError> {
         Ok(Self {
-            cache: TtlCache::new(clock, capacity, ttl_ms)?,
-            fingerprints: SeenScopes::new(),
+            cache: ScopedTokenCache::new(clock, capacity, ttl_ms)?,
         })
     }
 
@@ -119,10 +119,9 @@ impl VerifiedCache {
     /// otherwise `None` (a miss; an entry no longer valid is removed).
     /// `token` is keyed by its [`canonical_token`] spelling.
     pub fn get(&self, fingerprint: &Scope, token: &str, now_ms: i64) -> Option<Arc<VerifiedEntry>> {
-        self.cache
-            .get_if(&TokenKey::new(fingerprint, canonical_token(token)), |e| {
-                e.is_valid_at(now_ms)
-            })
+        self.cache.get_if(fingerprint, canonical_token(token), |e| {
+            e.is_valid_at(now_ms)
+        })
     }
 
     /// Store `token`'s entry after a successful verification under `fingerprint` at `now_ms`, for
@@ -139,22 +138,19 @@ impl VerifiedCache {
             return false;
         }
         let max_ttl = entry.expires_at_ms().saturating_sub(now_ms);
-        let key = TokenKey::new(fingerprint, canonical_token(token));
-        self.fingerprints.with_recorded(fingerprint, || {
-            self.cache.insert_capped(key, entry, max_ttl)
-        })
+        self.cache
+            .insert_capped(fingerprint, canonical_token(token), entry, max_ttl)
     }
 
     /// Remove `token` under every fingerprint (for `invalidateToken`); returns how many live entries went. Any
     /// spelling removes the one entry of all of them ([`canonical_token`]).
     pub fn invalidate(&self, token: &str) -> usize {
-        self.fingerprints
-            .forget_token(&self.cache, canonical_token(token))
+        self.cache.forget_everywhere(canonical_token(token))
     }
 
     /// Drop every entry. Counters are kept.
     pub fn clear(&self) {
-        self.fingerprints.clear_with(|| self.cache.clear());
+        self.cache.clear();
     }
 
     super::ttl_cache_controls!(configure);
