@@ -98,7 +98,7 @@ struct ScopeState {
 }
 
 #[derive(Debug, Default)]
-struct Scope {
+struct ScopeEntry {
     state: Mutex<ScopeState>,
     fetch_lock: tokio::sync::Mutex<()>,
 }
@@ -137,7 +137,7 @@ pub struct JwksClient {
     http: Result<reqwest::Client, String>,
     machine_http: Result<reqwest::Client, String>,
     rate_limits: RateLimits,
-    scopes: Mutex<HashMap<[u8; 32], Arc<Scope>>>,
+    scopes: Mutex<HashMap<[u8; 32], Arc<ScopeEntry>>>,
     counters: Counters,
     /// The TTL of the most recent lookup ([`JwksStats::ttl_ms`]).
     last_ttl_ms: AtomicU64,
@@ -295,7 +295,7 @@ impl JwksClient {
 
     /// Counters and sizes.
     pub fn stats(&self) -> JwksStats {
-        let scopes: Vec<Arc<Scope>> = lock(&self.scopes).values().cloned().collect();
+        let scopes: Vec<Arc<ScopeEntry>> = lock(&self.scopes).values().cloned().collect();
         let keys = scopes.iter().map(|s| lock(&s.state).keys.len()).sum();
         JwksStats {
             scopes: scopes.len(),
@@ -385,7 +385,7 @@ impl JwksClient {
         }
     }
 
-    fn scope_for(&self, source: &JwksSource, now: i64) -> Arc<Scope> {
+    fn scope_for(&self, source: &JwksSource, now: i64) -> Arc<ScopeEntry> {
         let id = source.scope_id();
         let mut scopes = lock(&self.scopes);
         if let Some(s) = scopes.get(&id) {
@@ -424,7 +424,7 @@ impl JwksClient {
         self.counters
             .evictions
             .fetch_add(evicted as u64, Ordering::Relaxed);
-        let scope = Arc::new(Scope::default());
+        let scope = Arc::new(ScopeEntry::default());
         scopes.insert(id, scope.clone());
         scope
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::source::JwksSource;
-use super::JwksConfig;
+use super::{load_error, JwksConfig};
 use crate::jwt::error::{action, Reason, TokenVerificationError};
 use crate::jwt::keys::{jwk_entry, KeyHandle};
 use crate::transport::{describe, read_body_capped, ReadError, SUPPORTED_BAPI_VERSION, USER_AGENT};
@@ -33,14 +33,6 @@ fn jitter() -> f64 {
 enum AttemptError {
     Retry(TokenVerificationError),
     Final(TokenVerificationError),
-}
-
-fn load_error(message: String) -> TokenVerificationError {
-    TokenVerificationError::with_action(
-        Reason::JwkRemoteFailedToLoad,
-        message,
-        action::CONTACT_SUPPORT,
-    )
 }
 
 /// Fetch and parse a JWKS: up to `max_attempts` attempts. Network errors, timeouts, 5xx/429 answers and

@@ -60,3 +60,14 @@ impl Default for JwksConfig {
         }
     }
 }
+
+/// Clerk's `jwk-remote-failed-to-load` error with `message` (action ContactSupport): a JWKS that could not be
+/// located, fetched or parsed.
+pub(crate) fn load_error(message: String) -> crate::jwt::TokenVerificationError {
+    use crate::jwt::error::{action, Reason, TokenVerificationError};
+    TokenVerificationError::with_action(
+        Reason::JwkRemoteFailedToLoad,
+        message,
+        action::CONTACT_SUPPORT,
+    )
+}

@@ -220,6 +220,27 @@ fn expired(payload: &JwtPayload, verifier: &Verifier) -> bool {
     })
 }
 
+/// A machine resource as Clerk's `M2MToken` / `IdpOAuthAccessToken` JSON: the kind's own fields (`head`), then
+/// the tail both share: never revoked (a JWT is not looked up), `expired` under the verifier's clock and skew,
+/// and `exp`/`iat` in ms as `expiration`/`createdAt`/`updatedAt`.
+fn resource<const N: usize>(
+    head: [(&str, Value); N],
+    payload: &JwtPayload,
+    verifier: &Verifier,
+) -> Value {
+    let mut data: Map<String, Value> = head.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let tail = [
+        ("revoked", Value::Bool(false)),
+        ("revocationReason", Value::Null),
+        ("expired", Value::Bool(expired(payload, verifier))),
+        ("expiration", millis(payload.get("exp"))),
+        ("createdAt", millis(payload.get("iat"))),
+        ("updatedAt", millis(payload.get("iat"))),
+    ];
+    data.extend(tail.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    Value::Object(data)
+}
+
 async fn verify_m2m_jwt(
     verifier: &Verifier,
     jwt: &Jwt<'_>,
@@ -247,18 +268,32 @@ async fn verify_m2m_jwt(
             .cloned()
             .unwrap_or_else(|| Value::Array(vec![])),
     };
-    let data = serde_json::json!({
-        "id": payload.get("jti").cloned().unwrap_or_else(|| Value::from("")),
-        "subject": payload.get("sub").cloned().unwrap_or(Value::Null),
-        "scopes": scopes,
-        "claims": if claims.is_empty() { Value::Null } else { Value::Object(claims) },
-        "revoked": false,
-        "revocationReason": Value::Null,
-        "expired": expired(&payload, verifier),
-        "expiration": millis(payload.get("exp")),
-        "createdAt": millis(payload.get("iat")),
-        "updatedAt": millis(payload.get("iat")),
-    });
+    let data = resource(
+        [
+            (
+                "id",
+                payload
+                    .get("jti")
+                    .cloned()
+                    .unwrap_or_else(|| Value::from("")),
+            ),
+            (
+                "subject",
+                payload.get("sub").cloned().unwrap_or(Value::Null),
+            ),
+            ("scopes", scopes),
+            (
+                "claims",
+                if claims.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Object(claims)
+                },
+            ),
+        ],
+        &payload,
+        verifier,
+    );
     Ok(MachineAuth {
         token_type: TokenType::M2mToken,
         data,
@@ -300,19 +335,32 @@ async fn verify_oauth_jwt(
             None => Value::Array(vec![]),
         },
     };
-    let data = serde_json::json!({
-        "id": payload.get("jti").cloned().unwrap_or_else(|| Value::from("")),
-        "clientId": payload.get("client_id").cloned().unwrap_or_else(|| Value::from("")),
-        "type": "oauth_access_token",
-        "subject": payload.get("sub").cloned().unwrap_or(Value::Null),
-        "scopes": scopes,
-        "revoked": false,
-        "revocationReason": Value::Null,
-        "expired": expired(&payload, verifier),
-        "expiration": millis(payload.get("exp")),
-        "createdAt": millis(payload.get("iat")),
-        "updatedAt": millis(payload.get("iat")),
-    });
+    let data = resource(
+        [
+            (
+                "id",
+                payload
+                    .get("jti")
+                    .cloned()
+                    .unwrap_or_else(|| Value::from("")),
+            ),
+            (
+                "clientId",
+                payload
+                    .get("client_id")
+                    .cloned()
+                    .unwrap_or_else(|| Value::from("")),
+            ),
+            ("type", Value::from("oauth_access_token")),
+            (
+                "subject",
+                payload.get("sub").cloned().unwrap_or(Value::Null),
+            ),
+            ("scopes", scopes),
+        ],
+        &payload,
+        verifier,
+    );
     Ok(MachineAuth {
         token_type: TokenType::OAuthToken,
         data,
