@@ -11,6 +11,8 @@
 //!
 //! [`proxy`] stands apart: it uses layer 1 only.
 
+#![forbid(unsafe_code)]
+
 // Layer 1.
 pub mod clock;
 pub mod codec;

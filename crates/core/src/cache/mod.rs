@@ -45,18 +45,18 @@ macro_rules! ttl_cache_controls {
 }
 pub(crate) use ttl_cache_controls;
 
-pub mod config;
-pub mod error;
-pub mod identity;
-pub mod identity_key;
-pub mod negative;
-pub mod registry;
-pub mod scoped;
+pub(crate) mod config;
+pub(crate) mod error;
+pub(crate) mod identity;
+pub(crate) mod identity_key;
+pub(crate) mod negative;
+pub(crate) mod registry;
+pub(crate) mod scoped;
 pub mod seen_scopes;
-pub mod stats;
-pub mod token_key;
-pub mod ttl;
-pub mod verified;
+pub(crate) mod stats;
+pub(crate) mod token_key;
+pub(crate) mod ttl;
+pub(crate) mod verified;
 
 pub use config::{CacheSettings, CachesConfig, IdentitySettings};
 pub use error::CacheError;

@@ -311,23 +311,9 @@ impl JwksClient {
         }
     }
 
-    /// Drop every cached scope (counters are kept; see [`JwksClient::reset_stats`]).
+    /// Drop every cached scope (counters are kept).
     pub fn clear(&self) {
         lock(&self.scopes).clear();
-    }
-
-    /// Zero the counters.
-    pub fn reset_stats(&self) {
-        for c in [
-            &self.counters.hits,
-            &self.counters.misses,
-            &self.counters.inserts,
-            &self.counters.evictions,
-            &self.counters.fetches,
-            &self.counters.failures,
-        ] {
-            c.store(0, Ordering::Relaxed);
-        }
     }
 
     /// Remember the TTL of a lookup for [`JwksStats::ttl_ms`] (written only when it changes, so the hot path

@@ -12,7 +12,7 @@
 
 mod client;
 mod fetch;
-pub mod rate_limit;
+pub(crate) mod rate_limit;
 mod source;
 
 pub use client::{CachedKey, JwksClient, JwksLookup, JwksStats};

@@ -100,11 +100,6 @@ pub fn machine_token_type(token: &str) -> Option<TokenType> {
     }
 }
 
-/// Clerk's `isMachineToken`: a machine prefix, or an OAuth JWT, or an M2M JWT.
-pub fn is_machine_token(token: &str) -> bool {
-    is_machine_token_by_prefix(token) || machine_token_type(token).is_some()
-}
-
 /// The session-path category check of `authenticateRequest` (SPEC 3.5): a session token must not be a machine JWT,
 /// and its `cat`, when present, must be the session or the "ignore" category. We apply it on every session path
 /// (Clerk skips it under `acceptsToken: 'any'`). Returns `false` → signed out with `token-type-mismatch`.
@@ -571,13 +566,13 @@ mod tests {
         );
         assert_eq!(machine_token_type(&oauth), Some(TokenType::OAuthToken));
         let oauth2 = fake_jwt(json!({"typ": "application/at+jwt"}), json!({"sub": "u"}));
-        assert!(is_machine_token(&oauth2));
+        assert!(machine_token_type(&oauth2).is_some());
         let session = fake_jwt(
             json!({"alg": "RS256", "typ": "JWT"}),
             json!({"sub": "user_1"}),
         );
         assert_eq!(machine_token_type(&session), None);
-        assert!(!is_machine_token(&session));
+        assert!(!is_machine_token_by_prefix(&session));
         assert_eq!(TokenType::parse("api_key"), Some(TokenType::ApiKey));
         assert_eq!(TokenType::M2mToken.as_str(), "m2m_token");
     }

@@ -1,17 +1,17 @@
 //! Token verification core: JWT decoding, keys, `verifyToken`, session claims and machine tokens (SPEC 3).
 //!
 //! Entry points:
-//! - [`Verifier`] (`verify_cached` sync / `verify` async) and [`verify_token`] for session JWTs;
+//! - [`Verifier`] (`verify_cached` sync / `verify` async) for session JWTs;
 //! - [`verify_with_key`] for a known key, fully synchronous;
 //! - [`AuthObject::from_claims`] and [`AuthObject::has`] for the auth object;
 //! - [`machine::verify_machine_token`] and the detection helpers for machine tokens.
 
 pub mod claims;
-pub mod identity;
-pub mod machine;
-pub mod options;
-pub mod verified;
-pub mod verify;
+pub(crate) mod identity;
+pub(crate) mod machine;
+pub(crate) mod options;
+pub(crate) mod verified;
+pub(crate) mod verify;
 
 pub use crate::jwt::{decode as decode_jwt, Algorithm, Jwt, JwtPayload};
 pub use crate::jwt::{KeyError, KeyHandle, VerifierKey};
@@ -24,4 +24,4 @@ pub use identity::{
 pub use machine::{verify_machine_token, MachineAuth, TokenType};
 pub use options::{KeyChoice, VerifyOptions};
 pub use verified::options_fingerprint;
-pub use verify::{validate_jwt_key, verify_token, verify_with_key, Verifier};
+pub use verify::{validate_jwt_key, verify_with_key, Verifier};

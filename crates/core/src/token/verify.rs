@@ -295,14 +295,6 @@ impl Verifier {
     }
 }
 
-/// `verifyToken(token, options)` on the process-wide JWKS client and system clock.
-pub async fn verify_token(
-    token: &str,
-    options: &VerifyOptions,
-) -> Result<JwtPayload, TokenVerificationError> {
-    Verifier::new(options.clone()).verify(token).await
-}
-
 /// Verify with a known key, synchronously: decode, category, `typ`, `alg`, signature, claims at `now_ms`.
 pub fn verify_with_key(
     token: &str,

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use clerk_native_core::auth::extract::{cookie_value, token_from_authorization};
 use clerk_native_core::auth::{AcceptsToken, AuthInput, AuthOutcome, Authenticator, Pending};
-use clerk_native_core::cache::verified::VerifiedCache;
+use clerk_native_core::cache::VerifiedCache;
 use clerk_native_core::clock::SystemClock;
 use clerk_native_core::codec::base64url;
 use clerk_native_core::jwt::MAX_TOKEN_BYTES;
