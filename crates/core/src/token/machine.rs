@@ -215,6 +215,11 @@ fn expired(payload: &JwtPayload, verifier: &Verifier) -> bool {
     })
 }
 
+/// Claim `name` of `payload`, or `default` when absent.
+fn claim_or(payload: &JwtPayload, name: &str, default: impl Into<Value>) -> Value {
+    payload.get(name).cloned().unwrap_or_else(|| default.into())
+}
+
 /// A machine resource as Clerk's `M2MToken` / `IdpOAuthAccessToken` JSON: the kind's own fields (`head`), then
 /// the tail both share: never revoked (a JWT is not looked up), `expired` under the verifier's clock and skew,
 /// and `exp`/`iat` in ms as `expiration`/`createdAt`/`updatedAt`.
@@ -265,17 +270,8 @@ async fn verify_m2m_jwt(
     };
     let data = resource(
         [
-            (
-                "id",
-                payload
-                    .get("jti")
-                    .cloned()
-                    .unwrap_or_else(|| Value::from("")),
-            ),
-            (
-                "subject",
-                payload.get("sub").cloned().unwrap_or(Value::Null),
-            ),
+            ("id", claim_or(&payload, "jti", "")),
+            ("subject", claim_or(&payload, "sub", Value::Null)),
             ("scopes", scopes),
             (
                 "claims",
@@ -332,25 +328,10 @@ async fn verify_oauth_jwt(
     };
     let data = resource(
         [
-            (
-                "id",
-                payload
-                    .get("jti")
-                    .cloned()
-                    .unwrap_or_else(|| Value::from("")),
-            ),
-            (
-                "clientId",
-                payload
-                    .get("client_id")
-                    .cloned()
-                    .unwrap_or_else(|| Value::from("")),
-            ),
+            ("id", claim_or(&payload, "jti", "")),
+            ("clientId", claim_or(&payload, "client_id", "")),
             ("type", Value::from("oauth_access_token")),
-            (
-                "subject",
-                payload.get("sub").cloned().unwrap_or(Value::Null),
-            ),
+            ("subject", claim_or(&payload, "sub", Value::Null)),
             ("scopes", scopes),
         ],
         &payload,

@@ -1,4 +1,5 @@
-//! Token verification core: JWT decoding, keys, `verifyToken`, session claims and machine tokens (SPEC 3).
+//! Token verification (SPEC 3): `verifyToken` options and key choice, session claims and the auth object, machine
+//! tokens. Decoding, keys and the error vocabulary are one layer down, in [`crate::jwt`].
 //!
 //! Entry points:
 //! - [`Verifier`] (`verify_cached` sync / `verify` async) for session JWTs;
