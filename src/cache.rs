@@ -31,7 +31,7 @@ fn jwks_stats() -> serde_json::Value {
     serde_json::json!({
         "size": j.scopes,
         "capacity": j.capacity,
-        "ttlMs": clerk_native_core::token::VerifyOptions::default().jwks_cache_ttl_ms,
+        "ttlMs": j.ttl_ms,
         "hits": j.hits,
         "misses": j.misses,
         "inserts": j.inserts,

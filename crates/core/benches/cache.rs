@@ -208,8 +208,7 @@ fn bench(c: &mut Criterion) {
     );
 
     let identity = IdentityCache::new(clock);
-    let claims =
-        json!({"sub": "user_2RfWKJREkjKbHZy0Wqa5qrHeAnb", "o": {"id": "org_1", "rol": "admin"}});
+    let claims = json!({"v": 2, "sub": "user_2RfWKJREkjKbHZy0Wqa5qrHeAnb", "o": {"id": "org_1", "rol": "admin"}});
     let claims = claims.as_object().cloned().unwrap_or_default();
     let key = IdentityKey::from_claims(&claims, Some("org_1")).expect("key");
     identity.insert(key, Arc::new(json!({"id": 42})), Sid::Present);

@@ -7,8 +7,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use clerk_native_core::codec::base64url;
 use clerk_native_core::token::{
-    base64url, decode_jwt, verify_with_key, Algorithm, Verifier, VerifierKey, VerifyOptions,
+    decode_jwt, verify_with_key, Algorithm, Verifier, VerifierKey, VerifyOptions,
 };
 use criterion::{criterion_group, criterion_main, Criterion};
 use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use clerk_native_core::cache::{identity_role, IdentityCache, IdentityError, IdentityKey, Sid};
+use clerk_native_core::cache::{IdentityCache, IdentityError, IdentityKey, Sid};
 use clerk_native_core::clock::ManualClock;
+use clerk_native_core::token::identity_role;
 use clerk_native_core::token::JwtPayload;
 use serde_json::{json, Value};
 

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use clerk_native_core::cache::{cached_rejection, is_cacheable_failure, NegativeCache, Scope};
+use clerk_native_core::auth::{cached_rejection, is_cacheable_failure};
+use clerk_native_core::cache::{NegativeCache, Scope};
 use clerk_native_core::clock::ManualClock;
 use clerk_native_core::token::{MachineErrorCode, MachineTokenError};
 

@@ -253,15 +253,8 @@ async fn serve(mut sock: TcpStream, seen: Arc<Seen>) {
 
 /// A client like the shared one (no proxy, no redirects), but owned by this test's runtime.
 fn client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .tcp_nodelay(true)
-        .pool_idle_timeout(Duration::from_secs(60))
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
+    // The production proxy client (one builder for production and tests).
+    clerk_native_core::transport::proxy_client().expect("proxy client")
 }
 
 fn config(base: &str) -> Arc<ProxyConfig> {

@@ -7,8 +7,9 @@
 mod prop_support;
 
 use clerk_native_core::auth::{AcceptsToken, AuthInput, AuthOutcome, Authenticator};
+use clerk_native_core::codec::base64url;
 use clerk_native_core::token::{
-    base64url, decode_jwt, verify_with_key, AuthObject, Reason, Verifier, VerifyOptions,
+    decode_jwt, verify_with_key, AuthObject, Reason, Verifier, VerifyOptions,
 };
 use prop_support::*;
 use proptest::prelude::*;

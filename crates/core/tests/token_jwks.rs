@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use clerk_native_core::clock::ManualClock;
 use clerk_native_core::jwks::{JwksClient, JwksConfig};
-use clerk_native_core::token::error::action;
+use clerk_native_core::jwt::error::action;
 use clerk_native_core::token::{Reason, Verifier, VerifyOptions};
 use serde_json::json;
 use token_support::{claims_at, jwks, now_secs, Reply, Signer, TestServer};

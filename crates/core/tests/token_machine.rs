@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use clerk_native_core::clock::ManualClock;
 use clerk_native_core::jwks::{JwksClient, JwksConfig};
-use clerk_native_core::token::error::action;
-use clerk_native_core::token::machine::{verify_machine_token, TokenType};
+use clerk_native_core::jwt::error::action;
+use clerk_native_core::token::{verify_machine_token, TokenType};
 use clerk_native_core::token::{MachineErrorCode, Verifier, VerifyOptions};
 use serde_json::{json, Value};
 use token_support::{jwks, now_secs, Reply, Signer, TestServer};

@@ -6,13 +6,14 @@ mod token_support;
 use std::sync::Arc;
 
 use clerk_native_core::clock::ManualClock;
+use clerk_native_core::codec::base64url;
 use clerk_native_core::jwks::{JwksClient, JwksConfig};
-use clerk_native_core::token::error::action;
-use clerk_native_core::token::jwt::{MAX_TOKEN_BYTES, MSG_INVALID_FORM, MSG_UNDECODABLE};
-use clerk_native_core::token::keys::pem_key_cached;
+use clerk_native_core::jwt::error::action;
+use clerk_native_core::jwt::keys::pem_key_cached;
+use clerk_native_core::jwt::{MAX_TOKEN_BYTES, MSG_INVALID_FORM, MSG_UNDECODABLE};
 use clerk_native_core::token::{
-    base64url, validate_jwt_key, verify_with_key, AuthObject, KeyError, Reason,
-    TokenVerificationError, Verifier, VerifierKey, VerifyOptions,
+    validate_jwt_key, verify_with_key, AuthObject, KeyError, Reason, TokenVerificationError,
+    Verifier, VerifierKey, VerifyOptions,
 };
 use serde_json::{json, Value};
 use token_support::{claims_at, fixture_str, Signer};
@@ -439,7 +440,7 @@ fn every_local_reason_code() {
 
 /// `Date.prototype.toUTCString()` for a few known instants (checked against Node).
 fn jsdate(ms: i64) -> String {
-    clerk_native_core::token::jsfmt::utc_string(Some(ms as f64))
+    clerk_native_core::codec::jsfmt::utc_string(Some(ms as f64))
 }
 
 #[test]

@@ -14,9 +14,10 @@ use serde_json::Value;
 
 use super::accepts::AcceptsToken;
 use super::extract::{cookie_value, token_from_authorization, CLIENT_UAT_COOKIE, SESSION_COOKIE};
-use crate::cache::negative::{cached_rejection, NegativeCache};
+use super::negative_policy::cached_rejection;
+use crate::cache::negative::NegativeCache;
 use crate::cache::token_key::Scope;
-use crate::token::jwt::{decode, is_jwt_format, Jwt};
+use crate::jwt::{decode, is_jwt_format, Jwt};
 use crate::token::machine::{
     is_m2m_jwt, is_machine_token_by_prefix, is_oauth_jwt, machine_token_type,
     session_category_allowed,

@@ -6,7 +6,8 @@
 //! - [`verified`]: [`VerifiedCache`], verified session JWTs, never served past `exp` or before `nbf`;
 //! - [`identity_key`] and [`identity`]: [`IdentityKey`] from validated claims, and [`IdentityCache`] of the app's
 //!   resolved users (the mission-control lesson);
-//! - [`seen_scopes`]: how a token is invalidated under every scope without a scan;
+//! - [`scoped`]: [`ScopedTokenCache`], the shape both token caches share (a [`TtlCache`] of [`TokenKey`]s plus
+//!   [`seen_scopes`], how a token is invalidated under every scope without a scan);
 //! - [`config`], [`stats`], [`error`]: the controls' options, counters and errors;
 //! - [`registry`]: the process-wide [`Caches`] and `cacheStats` / `clearCaches` / `configureCaches`.
 
@@ -44,27 +45,27 @@ macro_rules! ttl_cache_controls {
 }
 pub(crate) use ttl_cache_controls;
 
-pub mod config;
-pub mod error;
-pub mod identity;
-pub mod identity_key;
-pub mod negative;
-pub mod registry;
+pub(crate) mod config;
+pub(crate) mod error;
+pub(crate) mod identity;
+pub(crate) mod identity_key;
+pub(crate) mod negative;
+pub(crate) mod registry;
+pub(crate) mod scoped;
 pub mod seen_scopes;
-pub mod stats;
-pub mod token_key;
-pub mod ttl;
-pub mod verified;
+pub(crate) mod stats;
+pub(crate) mod token_key;
+pub(crate) mod ttl;
+pub(crate) mod verified;
 
 pub use config::{CacheSettings, CachesConfig, IdentitySettings};
 pub use error::CacheError;
 pub use identity::IdentityCache;
-pub use identity_key::{
-    claims_org_id, claims_user_id, identity_role, IdentityError, IdentityKey, Sid,
-};
-pub use negative::{cached_rejection, is_cacheable_failure, NegativeCache};
+pub use identity_key::{IdentityError, IdentityKey, Sid};
+pub use negative::NegativeCache;
 pub use registry::{caches, AllCacheStats, CacheName, Caches};
+pub use scoped::ScopedTokenCache;
 pub use stats::CacheStats;
 pub use token_key::{Scope, TokenKey};
 pub use ttl::{TtlCache, MAX_CAPACITY};
-pub use verified::{options_fingerprint, VerifiedCache, VerifiedEntry};
+pub use verified::{VerifiedCache, VerifiedEntry};

@@ -1,22 +1,21 @@
 //! [`NegativeCache`]: opaque OAuth tokens (`oat_…`) that the Backend API answered 404 `token-invalid`, so a
 //! repeat is rejected locally without a network call (Clerk PR #8519, SPEC §4, improved).
 //!
-//! Defaults: 10,000 entries, 30 s. Improvements over the PR: keys are [`TokenKey`]s (SHA-256, no raw token held)
+//! Defaults: 10,000 entries, 30 s. Improvements over the PR: keys are [`TokenKey`](super::TokenKey)s (SHA-256, no raw token held)
 //! scoped by instance ([`Scope::instance`]: apiUrl + SHA-256(secretKey)), so one tenant's entries never answer
 //! for another's. Eviction stays oldest-inserted-first, and a refresh keeps its position, as in the PR.
 //!
 //! What to remember is the caller's decision (only a `MachineTokenVerificationError` with code `token-invalid`,
-//! i.e. a 404; never 401, 5xx, network errors, timeouts or successes), but [`NegativeCache::remember`] itself
+//! i.e. a 404; never 401, 5xx, network errors, timeouts or successes: `crate::auth::negative_policy` decides),
+//! but [`NegativeCache::remember`] itself
 //! refuses anything that is not an `oat_` token, so `ak_`/`mt_` tokens and JWTs can never be cached by mistake.
 
 use std::sync::Arc;
 
 use super::error::CacheError;
-use super::seen_scopes::SeenScopes;
-use super::token_key::{Scope, TokenKey};
-use super::ttl::TtlCache;
+use super::scoped::ScopedTokenCache;
+use super::token_key::Scope;
 use crate::clock::Clock;
-use crate::token::{MachineErrorCode, MachineTokenError};
 
 /// Default capacity (as in PR #8519).
 pub const NEGATIVE_DEFAULT_CAPACITY: usize = 10_000;
@@ -25,37 +24,21 @@ pub const NEGATIVE_DEFAULT_TTL_MS: i64 = 30_000;
 /// The only token prefix the negative cache holds: opaque OAuth access tokens.
 pub const NEGATIVE_TOKEN_PREFIX: &str = "oat_";
 
-/// Clerk's message for an unknown OAuth token (a live 404 and a cached rejection alike).
-pub const OAUTH_NOT_FOUND_MESSAGE: &str = "OAuth token not found";
-
-/// Whether a failed verification of `token` is one to remember: an `oat_` token, code `token-invalid`, HTTP 404.
-/// Everything else (401 `secret-key-invalid`, 5xx / network / timeout `unexpected-error`, a malformed token's
-/// `token-invalid` without a status, any other prefix) is not.
-pub fn is_cacheable_failure(token: &str, error: &MachineTokenError) -> bool {
-    token.starts_with(NEGATIVE_TOKEN_PREFIX)
-        && error.code == MachineErrorCode::TokenInvalid
-        && error.status == Some(404)
-}
-
-/// The error a cached rejection answers with, identical to a live 404: `OAuth token not found`, code
-/// `token-invalid`, status 404 (full message `OAuth token not found (code=token-invalid, status=404)`).
-pub fn cached_rejection() -> MachineTokenError {
-    MachineTokenError::new(MachineErrorCode::TokenInvalid, OAUTH_NOT_FOUND_MESSAGE).with_status(404)
-}
-
 /// The negative cache of invalid opaque OAuth tokens. Thread-safe; see the module docs.
 #[derive(Debug)]
 pub struct NegativeCache {
-    cache: TtlCache<TokenKey, ()>,
-    scopes: SeenScopes,
+    cache: ScopedTokenCache<()>,
 }
 
 impl NegativeCache {
     /// A cache with the defaults (10,000 entries, 30 s).
     pub fn new(clock: Arc<dyn Clock>) -> Self {
         Self {
-            cache: TtlCache::new_clamped(clock, NEGATIVE_DEFAULT_CAPACITY, NEGATIVE_DEFAULT_TTL_MS),
-            scopes: SeenScopes::new(),
+            cache: ScopedTokenCache::new_clamped(
+                clock,
+                NEGATIVE_DEFAULT_CAPACITY,
+                NEGATIVE_DEFAULT_TTL_MS,
+            ),
         }
     }
 
@@ -66,8 +49,7 @@ impl NegativeCache {
         ttl_ms: i64,
     ) -> Result<Self, CacheError> {
         Ok(Self {
-            cache: TtlCache::new(clock, capacity, ttl_ms)?,
-            scopes: SeenScopes::new(),
+            cache: ScopedTokenCache::new(clock, capacity, ttl_ms)?,
         })
     }
 
@@ -75,10 +57,7 @@ impl NegativeCache {
     /// is removed). Counts a hit or a miss. A token without the `oat_` prefix is never cached: false at once,
     /// not hashed, not counted.
     pub fn is_cached(&self, scope: &Scope, token: &str) -> bool {
-        if !token.starts_with(NEGATIVE_TOKEN_PREFIX) {
-            return false;
-        }
-        self.cache.get(&TokenKey::new(scope, token)).is_some()
+        token.starts_with(NEGATIVE_TOKEN_PREFIX) && self.cache.get(scope, token).is_some()
     }
 
     /// Remember `token` as invalid in `scope` for the TTL (a repeat restarts the TTL, keeping its eviction
@@ -87,31 +66,24 @@ impl NegativeCache {
         if !token.starts_with(NEGATIVE_TOKEN_PREFIX) {
             return false;
         }
-        let key = TokenKey::new(scope, token);
-        self.scopes
-            .with_recorded(scope, || self.cache.insert(key, ()));
+        self.cache.insert(scope, token, ());
         true
-    }
-
-    /// Remember `token` if `error` is a cacheable failure ([`is_cacheable_failure`]); returns whether it was.
-    pub fn remember_failure(&self, scope: &Scope, token: &str, error: &MachineTokenError) -> bool {
-        is_cacheable_failure(token, error) && self.remember(scope, token)
     }
 
     /// Forget `token` in `scope`; returns whether a live entry went.
     pub fn forget(&self, scope: &Scope, token: &str) -> bool {
-        self.cache.remove(&TokenKey::new(scope, token)).is_some()
+        self.cache.remove(scope, token)
     }
 
     /// Forget `token` in every scope (for `invalidateToken`); returns how many live entries went. See
-    /// [`SeenScopes`] for how (and the fallback that clears everything).
+    /// [`SeenScopes`](super::seen_scopes::SeenScopes) for how (and the fallback that clears everything).
     pub fn forget_everywhere(&self, token: &str) -> usize {
-        self.scopes.forget_token(&self.cache, token)
+        self.cache.forget_everywhere(token)
     }
 
     /// Drop every entry (`resetOAuthNegativeCache` / `clearCaches('negative')`). Counters are kept.
     pub fn clear(&self) {
-        self.scopes.clear_with(|| self.cache.clear());
+        self.cache.clear();
     }
 
     super::ttl_cache_controls!(configure);

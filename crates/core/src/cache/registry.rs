@@ -1,5 +1,5 @@
-//! The process-wide caches and the controls of API.md §3: [`caches`], [`stats_all`], [`clear`], [`configure`],
-//! [`Caches::invalidate_token`], [`Caches::invalidate_identity`].
+//! The process-wide caches and the controls of API.md §3: [`caches`], [`Caches::stats`], [`Caches::clear`],
+//! [`Caches::configure`], [`Caches::invalidate_token`], [`Caches::invalidate_identity`].
 //!
 //! The JWKS cache lives in `crate::jwks` and is not part of [`Caches`]: the binding adds its stats as `jwks` and
 //! clears it for `clearCaches()` / `clearCaches('jwks')` ([`CacheName::Jwks`] is accepted here and clears
@@ -138,24 +138,6 @@ pub fn caches() -> &'static Caches {
     CACHES.get_or_init(|| Caches::new(Arc::new(SystemClock)))
 }
 
-/// The process-wide caches' counters.
-pub fn stats_all() -> AllCacheStats {
-    caches().stats()
-}
-
-/// `clearCaches(name?)` on the process-wide caches: `None` clears all three; an unknown name is an error.
-/// Returns the parsed name so the caller can clear the JWKS cache for `None` or `Some(Jwks)`.
-pub fn clear(name: Option<&str>) -> Result<Option<CacheName>, CacheError> {
-    let which = name.map(CacheName::parse).transpose()?;
-    caches().clear(which);
-    Ok(which)
-}
-
-/// `configureCaches(options)` on the process-wide caches.
-pub fn configure(config: &CachesConfig) -> Result<(), CacheError> {
-    caches().configure(config)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,11 +169,15 @@ mod tests {
 
     #[test]
     fn global_clear_rejects_unknown_names() {
-        assert_eq!(clear(Some("nope")).unwrap_err().code(), "unknown_cache");
-        assert_eq!(clear(Some("jwks")), Ok(Some(CacheName::Jwks)));
-        assert_eq!(clear(None), Ok(None));
+        // What `clearCaches(name?)` runs: parse the name, then clear the process-wide caches.
         assert_eq!(
-            stats_all().negative.capacity,
+            CacheName::parse("nope").unwrap_err().code(),
+            "unknown_cache"
+        );
+        assert_eq!(CacheName::parse("jwks"), Ok(CacheName::Jwks));
+        caches().clear(None);
+        assert_eq!(
+            caches().stats().negative.capacity,
             caches().negative.stats().capacity
         );
     }

@@ -100,7 +100,8 @@ impl SeenScopes {
     }
 
     /// How many scopes are recorded, and whether the set overflowed.
-    pub fn len_and_overflow(&self) -> (usize, bool) {
+    #[cfg(test)]
+    pub(crate) fn len_and_overflow(&self) -> (usize, bool) {
         let seen = self.read();
         (seen.scopes.len(), seen.overflowed)
     }

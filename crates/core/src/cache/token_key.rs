@@ -2,7 +2,7 @@
 //!
 //! - [`Scope`]: a 32-byte namespace. For the negative cache it is the Clerk instance
 //!   ([`Scope::instance`]: SHA-256 of `apiUrl`, NUL, SHA-256(secretKey)); for the verified cache it is the
-//!   fingerprint of the verification options ([`Scope::from_parts`] or [`Scope::from_digest`]).
+//!   fingerprint of the verification options ([`Scope::from_parts`]).
 //! - [`TokenKey`]: SHA-256 of (scope, 0x00, token). The scope has a fixed length, so the encoding is unambiguous.
 //!
 //! `Debug` shows only the first 4 bytes in hex.
@@ -55,7 +55,8 @@ impl Scope {
     }
 
     /// A scope from a digest the caller computed.
-    pub const fn from_digest(bytes: [u8; 32]) -> Self {
+    #[cfg(test)]
+    pub(crate) const fn from_digest(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
 

@@ -201,14 +201,15 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
 
     /// Insert (or refresh) `key` with its own TTL. A TTL `<= 0` means "already expired": nothing is inserted and
     /// any entry under `key` is removed. Returns whether the entry was inserted.
-    pub fn insert_with_ttl(&self, key: K, value: V, ttl_ms: i64) -> bool {
+    #[cfg(test)]
+    pub(crate) fn insert_with_ttl(&self, key: K, value: V, ttl_ms: i64) -> bool {
         let now = self.clock.now_ms();
         let mut g = self.lock();
         g.insert_or_drop(key, value, now, ttl_ms)
     }
 
     /// Insert (or refresh) `key` with the smaller of the configured TTL and `max_ttl_ms` (same rules as
-    /// [`TtlCache::insert_with_ttl`] when that is `<= 0`). Returns whether the entry was inserted.
+    /// `insert_with_ttl` when that is `<= 0`). Returns whether the entry was inserted.
     pub fn insert_capped(&self, key: K, value: V, max_ttl_ms: i64) -> bool {
         let now = self.clock.now_ms();
         let mut g = self.lock();
@@ -237,7 +238,8 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     }
 
     /// Remove every expired entry now (O(n)); returns how many went. Counted as expiry evictions.
-    pub fn purge_expired(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn purge_expired(&self) -> usize {
         let now = self.clock.now_ms();
         let mut g = self.lock();
         let removed = g.remove_matching(|node| node.expires_at <= now);

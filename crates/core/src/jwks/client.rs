@@ -11,35 +11,26 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use super::fetch::{build_jwks_http_client, build_machine_http_client, fetch_jwks};
+use super::fetch::fetch_jwks;
 use super::source::JwksSource;
-use super::JwksConfig;
+use super::{JwksConfig, DEFAULT_CACHE_TTL_MS};
 use crate::clock::{Clock, SystemClock};
-use crate::token::error::{action, Reason, TokenVerificationError};
-use crate::token::jsfmt::capped;
-use crate::token::keys::KeyHandle;
-use crate::token::rate_limit::RateLimits;
+use crate::codec::jsfmt::capped;
+use crate::jwks::rate_limit::RateLimits;
+use crate::jwt::error::{action, Reason, TokenVerificationError};
+use crate::jwt::keys::KeyHandle;
+use crate::transport;
 
 /// Per-call cache policy (from the verify options).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JwksLookup {
-    /// Keys are fresh for this long after a successful fetch, ms (`jwksCacheTtlMs`, default 300000).
+    /// Keys are fresh for this long after a successful fetch, ms (`jwksCacheTtlMs`, default [`DEFAULT_CACHE_TTL_MS`](super::DEFAULT_CACHE_TTL_MS)).
     pub ttl_ms: u64,
-    /// Minimum gap between refetches caused by an unknown `kid`, ms (`jwksCooldownMs`, default 30000). A refetch
+    /// Minimum gap between refetches caused by an unknown `kid`, ms (`jwksCooldownMs`, default [`DEFAULT_COOLDOWN_MS`](super::DEFAULT_COOLDOWN_MS)). A refetch
     /// because the cache expired is not limited by it.
     pub cooldown_ms: u64,
     /// Always refetch (`skipJwksCache`); the result is still cached.
     pub skip_cache: bool,
-}
-
-impl Default for JwksLookup {
-    fn default() -> Self {
-        Self {
-            ttl_ms: 300_000,
-            cooldown_ms: 30_000,
-            skip_cache: false,
-        }
-    }
 }
 
 /// Answer of the synchronous cache probe [`JwksClient::cached_key`].
@@ -63,6 +54,9 @@ pub struct JwksStats {
     pub keys: usize,
     /// Maximum number of scopes.
     pub capacity: usize,
+    /// The effective cache TTL, ms: the `jwksCacheTtlMs` of the most recent lookup (the TTL is per call; an
+    /// app with one set of options sees its configured value), [`DEFAULT_CACHE_TTL_MS`] before any lookup.
+    pub ttl_ms: u64,
     /// Lookups answered from a fresh cache.
     pub hits: u64,
     /// Lookups that needed a fetch or were rejected by the cooldown.
@@ -104,7 +98,7 @@ struct ScopeState {
 }
 
 #[derive(Debug, Default)]
-struct Scope {
+struct ScopeEntry {
     state: Mutex<ScopeState>,
     fetch_lock: tokio::sync::Mutex<()>,
 }
@@ -120,7 +114,7 @@ enum Decision {
 }
 
 /// Clerk's `jwk-kid-mismatch` error (since #9394 the available kids are not listed). A `kid` longer than
-/// [`ECHO_MAX_CHARS`](crate::token::jsfmt::ECHO_MAX_CHARS) characters is cut ([`capped`]).
+/// [`ECHO_MAX_CHARS`](crate::codec::jsfmt::ECHO_MAX_CHARS) characters is cut ([`capped`]).
 pub fn kid_mismatch(kid: &str) -> TokenVerificationError {
     let kid = capped(kid.to_owned());
     TokenVerificationError::with_action(
@@ -143,8 +137,10 @@ pub struct JwksClient {
     http: Result<reqwest::Client, String>,
     machine_http: Result<reqwest::Client, String>,
     rate_limits: RateLimits,
-    scopes: Mutex<HashMap<[u8; 32], Arc<Scope>>>,
+    scopes: Mutex<HashMap<[u8; 32], Arc<ScopeEntry>>>,
     counters: Counters,
+    /// The TTL of the most recent lookup ([`JwksStats::ttl_ms`]).
+    last_ttl_ms: AtomicU64,
 }
 
 impl JwksClient {
@@ -155,8 +151,9 @@ impl JwksClient {
 
     /// A client on the given clock (TTL, cooldown and stale checks use it; backoff sleeps are real time).
     pub fn with_clock(config: JwksConfig, clock: Arc<dyn Clock>) -> Self {
-        let http = build_jwks_http_client(&config);
-        let machine_http = build_machine_http_client(&config);
+        let http = transport::jwks_client(config.fetch_timeout_ms).map_err(|e| e.to_string());
+        let machine_http =
+            transport::api_client(config.fetch_timeout_ms).map_err(|e| e.to_string());
         Self {
             config,
             clock,
@@ -165,6 +162,7 @@ impl JwksClient {
             rate_limits: RateLimits::default(),
             scopes: Mutex::new(HashMap::new()),
             counters: Counters::default(),
+            last_ttl_ms: AtomicU64::new(DEFAULT_CACHE_TTL_MS),
         }
     }
 
@@ -200,6 +198,7 @@ impl JwksClient {
     /// never touching the network. `NeedsFetch` means: call [`JwksClient::get_key`].
     pub fn cached_key(&self, source: &JwksSource, kid: &str, lookup: &JwksLookup) -> CachedKey {
         let now = self.clock.now_ms();
+        self.note_ttl(lookup.ttl_ms);
         let Some(scope) = lock(&self.scopes).get(&source.scope_id()).cloned() else {
             return CachedKey::NeedsFetch;
         };
@@ -227,6 +226,7 @@ impl JwksClient {
     ) -> Result<KeyHandle, TokenVerificationError> {
         let now = self.clock.now_ms();
         let scope = self.scope_for(source, now);
+        self.note_ttl(lookup.ttl_ms);
         let decision = Self::decide(&mut lock(&scope.state), kid, lookup, now);
         let (generation, merge) = match decision {
             Decision::Hit(k) => {
@@ -295,12 +295,13 @@ impl JwksClient {
 
     /// Counters and sizes.
     pub fn stats(&self) -> JwksStats {
-        let scopes: Vec<Arc<Scope>> = lock(&self.scopes).values().cloned().collect();
+        let scopes: Vec<Arc<ScopeEntry>> = lock(&self.scopes).values().cloned().collect();
         let keys = scopes.iter().map(|s| lock(&s.state).keys.len()).sum();
         JwksStats {
             scopes: scopes.len(),
             keys,
             capacity: self.config.max_scopes,
+            ttl_ms: self.last_ttl_ms.load(Ordering::Relaxed),
             hits: self.counters.hits.load(Ordering::Relaxed),
             misses: self.counters.misses.load(Ordering::Relaxed),
             inserts: self.counters.inserts.load(Ordering::Relaxed),
@@ -310,22 +311,16 @@ impl JwksClient {
         }
     }
 
-    /// Drop every cached scope (counters are kept; see [`JwksClient::reset_stats`]).
+    /// Drop every cached scope (counters are kept).
     pub fn clear(&self) {
         lock(&self.scopes).clear();
     }
 
-    /// Zero the counters.
-    pub fn reset_stats(&self) {
-        for c in [
-            &self.counters.hits,
-            &self.counters.misses,
-            &self.counters.inserts,
-            &self.counters.evictions,
-            &self.counters.fetches,
-            &self.counters.failures,
-        ] {
-            c.store(0, Ordering::Relaxed);
+    /// Remember the TTL of a lookup for [`JwksStats::ttl_ms`] (written only when it changes, so the hot path
+    /// reads a shared cache line instead of writing it).
+    fn note_ttl(&self, ttl_ms: u64) {
+        if self.last_ttl_ms.load(Ordering::Relaxed) != ttl_ms {
+            self.last_ttl_ms.store(ttl_ms, Ordering::Relaxed);
         }
     }
 
@@ -376,7 +371,7 @@ impl JwksClient {
         }
     }
 
-    fn scope_for(&self, source: &JwksSource, now: i64) -> Arc<Scope> {
+    fn scope_for(&self, source: &JwksSource, now: i64) -> Arc<ScopeEntry> {
         let id = source.scope_id();
         let mut scopes = lock(&self.scopes);
         if let Some(s) = scopes.get(&id) {
@@ -415,8 +410,30 @@ impl JwksClient {
         self.counters
             .evictions
             .fetch_add(evicted as u64, Ordering::Relaxed);
-        let scope = Arc::new(Scope::default());
+        let scope = Arc::new(ScopeEntry::default());
         scopes.insert(id, scope.clone());
         scope
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_report_the_effective_ttl() {
+        let client = JwksClient::new(JwksConfig::default());
+        assert_eq!(client.stats().ttl_ms, DEFAULT_CACHE_TTL_MS);
+        let source = JwksSource::url("https://jwks.example/jwks.json").expect("url");
+        let lookup = JwksLookup {
+            ttl_ms: 1_234,
+            cooldown_ms: 0,
+            skip_cache: false,
+        };
+        assert!(matches!(
+            client.cached_key(&source, "kid", &lookup),
+            CachedKey::NeedsFetch
+        ));
+        assert_eq!(client.stats().ttl_ms, 1_234);
     }
 }

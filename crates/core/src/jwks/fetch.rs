@@ -7,92 +7,10 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::source::JwksSource;
-use super::{JwksConfig, SUPPORTED_BAPI_VERSION, USER_AGENT};
-use crate::token::error::{action, Reason, TokenVerificationError};
-use crate::token::keys::{jwk_entry, KeyHandle};
-
-/// An HTTP client for JWKS and Backend API calls: no system proxy (Node's fetch ignores it too), rustls with ring,
-/// and the given redirect policy: at most 3 for JWKS fetches (reqwest drops `Authorization` when a redirect
-/// leaves the origin), none for machine-token verification ([`build_machine_http_client`]).
-pub(crate) fn build_http_client(
-    config: &JwksConfig,
-    redirects: reqwest::redirect::Policy,
-) -> Result<reqwest::Client, String> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(redirects)
-        .connect_timeout(Duration::from_millis(config.fetch_timeout_ms.max(1)))
-        .tcp_nodelay(true)
-        .pool_idle_timeout(Duration::from_secs(60))
-        .build()
-        .map_err(|e| format!("HTTP client unavailable: {e}"))
-}
-
-/// The HTTP client for JWKS fetches: at most 3 redirects (SECURITY.md H25).
-pub(crate) fn build_jwks_http_client(config: &JwksConfig) -> Result<reqwest::Client, String> {
-    build_http_client(config, reqwest::redirect::Policy::limited(3))
-}
-
-/// The HTTP client for machine-token verification (`POST {apiUrl}/.../verify` with the secret key and the token
-/// in the body): redirects are never followed. A 3xx answer is the verdict (`unexpected-error` with its status):
-/// following it would trust another host's 200, and a 307/308 would re-send the token there.
-pub(crate) fn build_machine_http_client(config: &JwksConfig) -> Result<reqwest::Client, String> {
-    build_http_client(config, reqwest::redirect::Policy::none())
-}
-
-/// Why reading a response failed.
-#[derive(Debug)]
-pub(crate) enum BodyError {
-    TooLarge,
-    Transport(String),
-}
-
-/// Read a response body, refusing more than `max` bytes.
-pub(crate) async fn read_body_capped(
-    mut response: reqwest::Response,
-    max: usize,
-) -> Result<Vec<u8>, BodyError> {
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > max {
-                    return Err(BodyError::TooLarge);
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(body),
-            Err(e) => return Err(BodyError::Transport(describe_reqwest_error(&e))),
-        }
-    }
-}
-
-/// A short, secret-free description of a transport error.
-pub(crate) fn describe_reqwest_error(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "response body failed"
-    } else if e.is_redirect() {
-        "too many redirects"
-    } else {
-        "request failed"
-    };
-    let mut source = std::error::Error::source(e);
-    let mut detail = String::new();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_owned()
-    } else {
-        format!("{kind} ({detail})")
-    }
-}
+use super::{load_error, JwksConfig};
+use crate::jwt::error::{action, Reason, TokenVerificationError};
+use crate::jwt::keys::{jwk_entry, KeyHandle};
+use crate::transport::{describe, read_body_capped, ReadError, SUPPORTED_BAPI_VERSION, USER_AGENT};
 
 /// Pseudo-random jitter in [1, 1.5) for backoff (xorshift; no need for cryptographic randomness).
 fn jitter() -> f64 {
@@ -115,14 +33,6 @@ fn jitter() -> f64 {
 enum AttemptError {
     Retry(TokenVerificationError),
     Final(TokenVerificationError),
-}
-
-fn load_error(message: String) -> TokenVerificationError {
-    TokenVerificationError::with_action(
-        Reason::JwkRemoteFailedToLoad,
-        message,
-        action::CONTACT_SUPPORT,
-    )
 }
 
 /// Fetch and parse a JWKS: up to `max_attempts` attempts. Network errors, timeouts, 5xx/429 answers and
@@ -189,18 +99,18 @@ async fn attempt_once(
     let response = req.send().await.map_err(|e| {
         AttemptError::Retry(load_error(format!(
             "Error loading Clerk JWKS from {url}: {}",
-            describe_reqwest_error(&e)
+            describe(&e)
         )))
     })?;
     let status = response.status();
     let body = read_body_capped(response, config.max_response_bytes)
         .await
         .map_err(|e| match e {
-            BodyError::TooLarge => AttemptError::Final(load_error(format!(
+            ReadError::TooLarge => AttemptError::Final(load_error(format!(
                 "Error loading Clerk JWKS from {url}: the response is larger than {} bytes",
                 config.max_response_bytes
             ))),
-            BodyError::Transport(d) => AttemptError::Retry(load_error(format!(
+            ReadError::Transport(d) => AttemptError::Retry(load_error(format!(
                 "Error loading Clerk JWKS from {url}: {d}"
             ))),
         })?;

@@ -12,22 +12,23 @@
 
 mod client;
 mod fetch;
+pub(crate) mod rate_limit;
 mod source;
 
 pub use client::{CachedKey, JwksClient, JwksLookup, JwksStats};
 pub use source::JwksSource;
 
-/// `Clerk-API-Version` sent to the Backend API (Clerk's `SUPPORTED_BAPI_VERSION` at the pinned commit).
-pub const SUPPORTED_BAPI_VERSION: &str = "2026-05-12";
+/// Default JWKS cache TTL, ms (`jwksCacheTtlMs`): keys are fresh this long after a successful fetch.
+pub const DEFAULT_CACHE_TTL_MS: u64 = 300_000;
+
+/// Default minimum gap between refetches caused by unknown `kid`s, ms (`jwksCooldownMs`).
+pub const DEFAULT_COOLDOWN_MS: u64 = 30_000;
 
 /// Default Backend API base URL.
 pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
 
 /// Default Backend API version path segment.
 pub const DEFAULT_API_VERSION: &str = "v1";
-
-/// `User-Agent` sent on Backend API and JWKS requests: `clerk-native/<version>`.
-pub const USER_AGENT: &str = concat!("clerk-native/", env!("CARGO_PKG_VERSION"));
 
 /// Transport settings of a [`JwksClient`] (fixed per client; per-call TTL and cooldown are in [`JwksLookup`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,17 +61,13 @@ impl Default for JwksConfig {
     }
 }
 
-pub(crate) use fetch::describe_reqwest_error as describe_transport_error;
-
-/// Read a response body of at most `max` bytes; the error is a short, secret-free description.
-pub(crate) async fn read_capped(
-    response: reqwest::Response,
-    max: usize,
-) -> Result<Vec<u8>, String> {
-    fetch::read_body_capped(response, max)
-        .await
-        .map_err(|e| match e {
-            fetch::BodyError::TooLarge => format!("the response is larger than {max} bytes"),
-            fetch::BodyError::Transport(d) => d,
-        })
+/// Clerk's `jwk-remote-failed-to-load` error with `message` (action ContactSupport): a JWKS that could not be
+/// located, fetched or parsed.
+pub(crate) fn load_error(message: String) -> crate::jwt::TokenVerificationError {
+    use crate::jwt::error::{action, Reason, TokenVerificationError};
+    TokenVerificationError::with_action(
+        Reason::JwkRemoteFailedToLoad,
+        message,
+        action::CONTACT_SUPPORT,
+    )
 }

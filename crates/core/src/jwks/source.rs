@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-use crate::token::error::{action, Reason, TokenVerificationError};
+use super::load_error;
+use crate::cache::token_key::Scope;
+use crate::jwt::error::TokenVerificationError;
 
 /// A JWKS endpoint plus the credentials to call it. `Debug` never shows the secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -21,14 +23,6 @@ impl fmt::Debug for JwksSource {
             .field("authenticated", &self.bearer.is_some())
             .finish()
     }
-}
-
-fn load_error(message: String) -> TokenVerificationError {
-    TokenVerificationError::with_action(
-        Reason::JwkRemoteFailedToLoad,
-        message,
-        action::CONTACT_SUPPORT,
-    )
 }
 
 fn parse_http_url(raw: &str, what: &str) -> Result<url::Url, TokenVerificationError> {
@@ -50,15 +44,9 @@ fn display_url(url: &url::Url) -> String {
     shown.to_string()
 }
 
+/// The cache scope of a source: [`Scope::from_parts`] (length-prefixed SHA-256) over its identifying parts.
 fn scope_id(parts: &[&str]) -> [u8; 32] {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    for p in parts {
-        ctx.update(&(p.len() as u64).to_be_bytes());
-        ctx.update(p.as_bytes());
-    }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
-    out
+    *Scope::from_parts(parts.iter().map(|p| p.as_bytes())).as_bytes()
 }
 
 impl JwksSource {
@@ -135,6 +123,7 @@ impl JwksSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jwt::Reason;
 
     #[test]
     fn bapi_url_joins_paths() {

@@ -147,13 +147,26 @@ impl Drop for Exchange {
 impl Exchange {
     /// Prepares the request and spawns its task. Must be called inside a tokio runtime context.
     /// Errors in preparation become an immediate JSON error response (see [`ResponseHead::from_error`]).
+    /// A client that could not be built answers 502 `proxy_request_failed`.
     pub fn start(config: Arc<ProxyConfig>, req: IncomingRequest<'_>, body: BodyInput) -> Exchange {
-        Self::start_with_client(shared_client().clone(), config, req, body)
+        let client = shared_client()
+            .cloned()
+            .map_err(|e| ProxyError::upstream_failed(&e.to_string()));
+        Self::start_inner(client, config, req, body)
     }
 
     /// As [`Exchange::start`], with an explicit client (tests).
     pub fn start_with_client(
         client: reqwest::Client,
+        config: Arc<ProxyConfig>,
+        req: IncomingRequest<'_>,
+        body: BodyInput,
+    ) -> Exchange {
+        Self::start_inner(Ok(client), config, req, body)
+    }
+
+    fn start_inner(
+        client: Result<reqwest::Client, ProxyError>,
         config: Arc<ProxyConfig>,
         req: IncomingRequest<'_>,
         body: BodyInput,
@@ -164,11 +177,11 @@ impl Exchange {
         let upload_stalled = matches!(body, BodyInput::Stream).then(CancellationToken::new);
         let idle = config.idle_timeout;
         let mut body_tx = None;
-        match prepare(&config, req) {
+        match client.and_then(|client| prepare(&config, req).map(|p| (client, p))) {
             Err(err) => {
                 let _ = head_tx.send(ResponseHead::from_error(&err));
             }
-            Ok((prepared, slot)) => {
+            Ok((client, (prepared, slot))) => {
                 let (upload, tx) = upload(body, idle, &cancel);
                 body_tx = tx;
                 let task = Task {

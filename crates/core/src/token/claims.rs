@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::jwt::JwtPayload;
+use crate::jwt::JwtPayload;
 
 /// The signed-in auth object derived from verified session claims (camelCase when serialized).
 #[derive(Debug, Clone, PartialEq, Serialize)]

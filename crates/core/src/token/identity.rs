@@ -13,68 +13,13 @@
 //!   session of another.
 //! - Only non-empty strings count as ids: a number, a null or `""` is "missing", never coerced.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
-use super::jwt::JwtPayload;
-
-/// Why a token's identity cannot be used (no cache key is built, no lookup made). Codes are stable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum IdentityError {
-    /// `sub` is not a non-empty string.
-    #[error("missing Clerk user id")]
-    MissingUserId,
-    /// An organization is required but the token names none.
-    #[error("missing Clerk organization id")]
-    MissingOrgId,
-    /// The token's organization is not the required one.
-    #[error("organization id does not match")]
-    OrgMismatch,
-    /// `user_id` is present and is not `sub`: the key and the session's user would disagree, so one user's
-    /// record could be cached under another's key.
-    #[error("user_id and sub claims name different users")]
-    AmbiguousUserId,
-    /// `org_id` and `o.id` name different organizations (or only the claim the token's version does not use
-    /// names one): the auth object and an identity key could name different organizations.
-    #[error("org_id and o.id claims name different organizations")]
-    AmbiguousOrgId,
-}
-
-impl IdentityError {
-    /// `missing_user_id`, `missing_org_id`, `org_mismatch`, `ambiguous_user_id` or `ambiguous_org_id`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::MissingUserId => "missing_user_id",
-            Self::MissingOrgId => "missing_org_id",
-            Self::OrgMismatch => "org_mismatch",
-            Self::AmbiguousUserId => "ambiguous_user_id",
-            Self::AmbiguousOrgId => "ambiguous_org_id",
-        }
-    }
-
-    /// The HTTP status the adapters answer with: 401 when the token cannot name one user or one organization,
-    /// 403 when it names a valid identity that is not allowed here.
-    pub fn status(&self) -> u16 {
-        match self {
-            Self::MissingUserId | Self::AmbiguousUserId | Self::AmbiguousOrgId => 401,
-            Self::MissingOrgId | Self::OrgMismatch => 403,
-        }
-    }
-
-    /// Every code this error can have (for the type-union check in the tests).
-    pub const CODES: [&'static str; 5] = [
-        "missing_user_id",
-        "missing_org_id",
-        "org_mismatch",
-        "ambiguous_user_id",
-        "ambiguous_org_id",
-    ];
-}
-
-impl AsRef<str> for IdentityError {
-    fn as_ref(&self) -> &str {
-        self.code()
-    }
-}
+pub use crate::cache::identity_key::IdentityError;
+use crate::cache::identity_key::{IdentityKey, Sid};
+use crate::jwt::JwtPayload;
 
 /// Whether the claims are Clerk's v2 session claims (`v == 2`).
 pub fn is_v2(claims: &JwtPayload) -> bool {
@@ -165,6 +110,53 @@ pub fn check_session_identity<'a>(
     id.require_org(required_org)?;
     id.user()?;
     Ok(id)
+}
+
+/// The user id of verified claims (`sub`), when the claims name one user (see [`SessionIdentity`]).
+pub fn claims_user_id(claims: &JwtPayload) -> Option<&str> {
+    SessionIdentity::of(claims).ok().and_then(|id| id.user_id)
+}
+
+/// The organization id of verified claims (v2 `o.id`, v1 `org_id`), when the claims name at most one
+/// organization (see [`SessionIdentity`]).
+pub fn claims_org_id(claims: &JwtPayload) -> Option<&str> {
+    SessionIdentity::of(claims).ok().and_then(|id| id.org_id)
+}
+
+/// The organization role of verified claims, normalized to Clerk's `org:<role>` form and read from the claim
+/// of the token's version, as the auth object does: v1 `org_role` (`"org:admin"`) as it is, v2 `o.rol`
+/// (`"admin"`) prefixed with `org:`. So both claim versions of an admin give `org:admin` (mission-control
+/// mapped v1 `org:admin` to viewer).
+pub fn identity_role(claims: &JwtPayload) -> Option<Cow<'_, str>> {
+    if is_v2(claims) {
+        return non_empty_str(claims.get("o").and_then(|o| o.get("rol")))
+            .map(|rol| Cow::Owned(format!("org:{rol}")));
+    }
+    non_empty_str(claims.get("org_role")).map(Cow::Borrowed)
+}
+
+/// Reading `sid` from claims is token knowledge, so it is defined here rather than in `cache`.
+impl Sid {
+    /// `Present` when `sid` is a non-empty string.
+    pub fn of(claims: &JwtPayload) -> Self {
+        if non_empty_str(claims.get("sid")).is_some() {
+            Self::Present
+        } else {
+            Self::Absent
+        }
+    }
+}
+
+/// Building the key from claims applies this module's identity rule, so it is defined here.
+impl IdentityKey {
+    /// The key for verified `claims`, checking `required_org` (`None` or `""` = any) first. See the module docs.
+    pub fn from_claims(
+        claims: &JwtPayload,
+        required_org: Option<&str>,
+    ) -> Result<Self, IdentityError> {
+        let id = check_session_identity(claims, required_org)?;
+        Self::new(id.org_id, id.user()?)
+    }
 }
 
 #[cfg(test)]
@@ -262,5 +254,65 @@ mod tests {
             assert!(IdentityError::CODES.contains(&e.code()));
             assert!(matches!(e.status(), 401 | 403));
         }
+    }
+
+    #[test]
+    fn user_id_that_disagrees_with_sub_is_refused() {
+        // The key would come from user_id while the app resolves the session's user (sub): refuse, never
+        // cache one user's record under another's key.
+        let c = claims(json!({"user_id": "user_B", "sub": "user_A"}));
+        assert_eq!(
+            IdentityKey::from_claims(&c, None),
+            Err(IdentityError::AmbiguousUserId)
+        );
+        let same = claims(json!({"user_id": "user_A", "sub": "user_A"}));
+        assert!(IdentityKey::from_claims(&same, None).is_ok());
+    }
+
+    #[test]
+    fn key_uses_the_auth_objects_claims_and_refuses_conflicts() {
+        // Regression (hardening round 2, item 2): org_id and o.id naming different orgs used to key the user
+        // under org_id while the auth object showed o.id.
+        let c = claims(json!({"v": 2, "sub": "u1", "org_id": "o1", "o": {"id": "o2"}}));
+        assert_eq!(
+            IdentityKey::from_claims(&c, None),
+            Err(IdentityError::AmbiguousOrgId)
+        );
+        assert_eq!(
+            IdentityKey::from_claims(&c, Some("o1")),
+            Err(IdentityError::AmbiguousOrgId)
+        );
+        let c = claims(json!({"v": 2, "user_id": "", "sub": "u2", "org_id": 5, "o": {"id": "o2"}}));
+        assert_eq!(
+            IdentityKey::from_claims(&c, None).expect("key").as_str(),
+            "org:o2:user:u2"
+        );
+        let c = claims(json!({"sub": "u3", "org_id": "o1"}));
+        assert_eq!(
+            IdentityKey::from_claims(&c, None).expect("key").as_str(),
+            "org:o1:user:u3"
+        );
+    }
+
+    #[test]
+    fn role_prefers_v1_then_prefixes_v2() {
+        assert_eq!(
+            identity_role(&claims(json!({"org_role": "org:admin"}))).as_deref(),
+            Some("org:admin")
+        );
+        assert_eq!(
+            identity_role(&claims(json!({"v": 2, "o": {"rol": "admin"}}))).as_deref(),
+            Some("org:admin")
+        );
+        assert_eq!(identity_role(&claims(json!({"o": {"rol": ""}}))), None);
+        assert_eq!(identity_role(&claims(json!({"org_role": 1}))), None);
+    }
+
+    #[test]
+    fn sid_presence() {
+        assert_eq!(Sid::of(&claims(json!({"sid": "sess_1"}))), Sid::Present);
+        assert_eq!(Sid::of(&claims(json!({"sid": ""}))), Sid::Absent);
+        assert_eq!(Sid::of(&claims(json!({"sid": null}))), Sid::Absent);
+        assert_eq!(Sid::of(&claims(json!({}))), Sid::Absent);
     }
 }

@@ -3,13 +3,14 @@
 
 use serde_json::{Map, Value};
 
-use super::error::{MachineErrorCode, MachineTokenError, Reason, TokenVerificationError};
-use super::jsfmt;
-use super::jwt::{self, category, Jwt, JwtPayload};
-use super::rate_limit::retry_after_ms;
+use super::options::non_empty;
 use super::verify::{check_audience, verify_jwt, Verifier};
 use crate::cache::token_key::Scope;
-use crate::jwks::{SUPPORTED_BAPI_VERSION, USER_AGENT};
+use crate::codec::jsfmt;
+use crate::jwks::rate_limit::retry_after_ms;
+use crate::jwt::error::{MachineErrorCode, MachineTokenError, Reason, TokenVerificationError};
+use crate::jwt::{self, category, Jwt, JwtPayload};
+use crate::transport::{self, SUPPORTED_BAPI_VERSION, USER_AGENT};
 
 /// Prefix of opaque M2M tokens.
 pub const M2M_TOKEN_PREFIX: &str = "mt_";
@@ -97,11 +98,6 @@ pub fn machine_token_type(token: &str) -> Option<TokenType> {
     } else {
         None
     }
-}
-
-/// Clerk's `isMachineToken`: a machine prefix, or an OAuth JWT, or an M2M JWT.
-pub fn is_machine_token(token: &str) -> bool {
-    is_machine_token_by_prefix(token) || machine_token_type(token).is_some()
 }
 
 /// The session-path category check of `authenticateRequest` (SPEC 3.5): a session token must not be a machine JWT,
@@ -219,6 +215,32 @@ fn expired(payload: &JwtPayload, verifier: &Verifier) -> bool {
     })
 }
 
+/// Claim `name` of `payload`, or `default` when absent.
+fn claim_or(payload: &JwtPayload, name: &str, default: impl Into<Value>) -> Value {
+    payload.get(name).cloned().unwrap_or_else(|| default.into())
+}
+
+/// A machine resource as Clerk's `M2MToken` / `IdpOAuthAccessToken` JSON: the kind's own fields (`head`), then
+/// the tail both share: never revoked (a JWT is not looked up), `expired` under the verifier's clock and skew,
+/// and `exp`/`iat` in ms as `expiration`/`createdAt`/`updatedAt`.
+fn resource<const N: usize>(
+    head: [(&str, Value); N],
+    payload: &JwtPayload,
+    verifier: &Verifier,
+) -> Value {
+    let mut data: Map<String, Value> = head.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let tail = [
+        ("revoked", Value::Bool(false)),
+        ("revocationReason", Value::Null),
+        ("expired", Value::Bool(expired(payload, verifier))),
+        ("expiration", millis(payload.get("exp"))),
+        ("createdAt", millis(payload.get("iat"))),
+        ("updatedAt", millis(payload.get("iat"))),
+    ];
+    data.extend(tail.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    Value::Object(data)
+}
+
 async fn verify_m2m_jwt(
     verifier: &Verifier,
     jwt: &Jwt<'_>,
@@ -246,18 +268,23 @@ async fn verify_m2m_jwt(
             .cloned()
             .unwrap_or_else(|| Value::Array(vec![])),
     };
-    let data = serde_json::json!({
-        "id": payload.get("jti").cloned().unwrap_or_else(|| Value::from("")),
-        "subject": payload.get("sub").cloned().unwrap_or(Value::Null),
-        "scopes": scopes,
-        "claims": if claims.is_empty() { Value::Null } else { Value::Object(claims) },
-        "revoked": false,
-        "revocationReason": Value::Null,
-        "expired": expired(&payload, verifier),
-        "expiration": millis(payload.get("exp")),
-        "createdAt": millis(payload.get("iat")),
-        "updatedAt": millis(payload.get("iat")),
-    });
+    let data = resource(
+        [
+            ("id", claim_or(&payload, "jti", "")),
+            ("subject", claim_or(&payload, "sub", Value::Null)),
+            ("scopes", scopes),
+            (
+                "claims",
+                if claims.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Object(claims)
+                },
+            ),
+        ],
+        &payload,
+        verifier,
+    );
     Ok(MachineAuth {
         token_type: TokenType::M2mToken,
         data,
@@ -299,24 +326,25 @@ async fn verify_oauth_jwt(
             None => Value::Array(vec![]),
         },
     };
-    let data = serde_json::json!({
-        "id": payload.get("jti").cloned().unwrap_or_else(|| Value::from("")),
-        "clientId": payload.get("client_id").cloned().unwrap_or_else(|| Value::from("")),
-        "type": "oauth_access_token",
-        "subject": payload.get("sub").cloned().unwrap_or(Value::Null),
-        "scopes": scopes,
-        "revoked": false,
-        "revocationReason": Value::Null,
-        "expired": expired(&payload, verifier),
-        "expiration": millis(payload.get("exp")),
-        "createdAt": millis(payload.get("iat")),
-        "updatedAt": millis(payload.get("iat")),
-    });
+    let data = resource(
+        [
+            ("id", claim_or(&payload, "jti", "")),
+            ("clientId", claim_or(&payload, "client_id", "")),
+            ("type", Value::from("oauth_access_token")),
+            ("subject", claim_or(&payload, "sub", Value::Null)),
+            ("scopes", scopes),
+        ],
+        &payload,
+        verifier,
+    );
     Ok(MachineAuth {
         token_type: TokenType::OAuthToken,
         data,
     })
 }
+
+/// Clerk's message for an unknown OAuth token (a live 404; a cached rejection answers the same).
+pub const OAUTH_NOT_FOUND_MESSAGE: &str = "OAuth token not found";
 
 /// The Backend API request for an opaque token: (path after `apiUrl`, body field, not-found message).
 fn bapi_route(kind: TokenType) -> (&'static str, &'static str, &'static str) {
@@ -325,7 +353,7 @@ fn bapi_route(kind: TokenType) -> (&'static str, &'static str, &'static str) {
         TokenType::OAuthToken => (
             "oauth_applications/access_tokens/verify",
             "access_token",
-            "OAuth token not found",
+            OAUTH_NOT_FOUND_MESSAGE,
         ),
         _ => ("v1/api_keys/verify", "secret", "API key not found"),
     }
@@ -362,7 +390,7 @@ fn camel_case_keys(v: Value) -> Value {
     Value::Object(converted)
 }
 
-/// The answer while an instance is rate limited ([`RateLimits`](super::rate_limit::RateLimits)):
+/// The answer while an instance is rate limited ([`RateLimits`](crate::jwks::rate_limit::RateLimits)):
 /// `unexpected-error`, status 429, and when to retry (seconds rounded up, and the time as
 /// `Date.prototype.toUTCString()` shows it). No request is sent.
 pub fn rate_limited(until_ms: i64, now_ms: i64) -> MachineTokenError {
@@ -393,12 +421,10 @@ async fn verify_opaque(
     let options = verifier.options();
     let (path, field, not_found) = bapi_route(kind);
     let secret = match kind {
-        TokenType::M2mToken => options
-            .machine_secret_key
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .or(options.secret_key.as_deref().filter(|s| !s.is_empty())),
-        _ => options.secret_key.as_deref().filter(|s| !s.is_empty()),
+        TokenType::M2mToken => {
+            non_empty(&options.machine_secret_key).or(non_empty(&options.secret_key))
+        }
+        _ => non_empty(&options.secret_key),
     };
     let Some(secret) = secret else {
         return Err(unexpected(
@@ -432,14 +458,14 @@ async fn verify_opaque(
         let response = request
             .send()
             .await
-            .map_err(|e| unexpected(crate::jwks::describe_transport_error(&e)))?;
+            .map_err(|e| unexpected(transport::describe(&e)))?;
         let status = response.status().as_u16();
         let retry_after = (status == 429)
             .then(|| response.headers().get(reqwest::header::RETRY_AFTER))
             .flatten()
             .and_then(|v| v.to_str().ok())
             .and_then(|v| retry_after_ms(v, verifier.now_ms()));
-        let body = crate::jwks::read_capped(response, config.max_response_bytes)
+        let body = transport::read_capped(response, config.max_response_bytes)
             .await
             .map_err(|e| unexpected(e).with_status(status))?;
         Ok::<_, MachineTokenError>((status, retry_after, body))
@@ -498,7 +524,7 @@ async fn verify_opaque(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::base64url;
+    use crate::codec::base64url;
     use serde_json::json;
 
     fn fake_jwt(header: Value, payload: Value) -> String {
@@ -521,13 +547,13 @@ mod tests {
         );
         assert_eq!(machine_token_type(&oauth), Some(TokenType::OAuthToken));
         let oauth2 = fake_jwt(json!({"typ": "application/at+jwt"}), json!({"sub": "u"}));
-        assert!(is_machine_token(&oauth2));
+        assert!(machine_token_type(&oauth2).is_some());
         let session = fake_jwt(
             json!({"alg": "RS256", "typ": "JWT"}),
             json!({"sub": "user_1"}),
         );
         assert_eq!(machine_token_type(&session), None);
-        assert!(!is_machine_token(&session));
+        assert!(!is_machine_token_by_prefix(&session));
         assert_eq!(TokenType::parse("api_key"), Some(TokenType::ApiKey));
         assert_eq!(TokenType::M2mToken.as_str(), "m2m_token");
     }

@@ -7,111 +7,20 @@
 //! [`verify_with_key`] and [`Verifier::verify_cached`] are synchronous and never touch the network: with a known
 //! key a verification needs no thread hop. Only a JWKS fetch ([`Verifier::verify`]) is async.
 
-use std::fmt;
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::error::{action, Reason, TokenVerificationError};
-use super::jsfmt;
-use super::jwt::{self, category, Algorithm, Jwt, JwtPayload};
-use super::keys::{pem_key_cached, KeyError, KeyHandle, SignatureCheck, VerifierKey};
+use super::options::KeyChoice;
+use super::options::VerifyOptions;
+use super::verified::options_fingerprint;
 use crate::cache::token_key::Scope;
-use crate::cache::verified::{options_fingerprint, VerifiedCache, VerifiedEntry};
-use crate::jwks::{
-    CachedKey, JwksClient, JwksLookup, JwksSource, DEFAULT_API_URL, DEFAULT_API_VERSION,
-};
-
-/// Options of `verifyToken` (Clerk's names in camelCase on the JS side). Empty strings count as unset, as
-/// Clerk's `||` does. `Debug` redacts the keys.
-#[derive(Clone, PartialEq)]
-pub struct VerifyOptions {
-    /// `jwtKey`: PEM public key (SPKI or PKCS#1); networkless; takes precedence over everything else.
-    pub jwt_key: Option<String>,
-    /// `secretKey`: fetches the instance JWKS from the Backend API; also authorizes Backend API machine-token calls.
-    pub secret_key: Option<String>,
-    /// `machineSecretKey`: authorizes `mt_` verification (falls back to `secret_key`).
-    pub machine_secret_key: Option<String>,
-    /// `apiUrl` (default `https://api.clerk.com`).
-    pub api_url: String,
-    /// `apiVersion` (default `v1`).
-    pub api_version: String,
-    /// `jwksUrl` (ours): any JWKS endpoint, fetched without credentials; preferred over `secretKey` for keys.
-    pub jwks_url: Option<String>,
-    /// `audience`: accepted `aud` values (checked only when both this and the claim are non-empty).
-    pub audience: Vec<String>,
-    /// `authorizedParties`: accepted `azp` values; when non-empty, `azp` is required.
-    pub authorized_parties: Vec<String>,
-    /// `clockSkewInMs` (default 5000; 0 and negative allowed).
-    pub clock_skew_ms: i64,
-    /// `headerType`: accepted `typ` values. `None` = `["JWT"]`, except that a token without `typ` is then accepted.
-    pub header_type: Option<Vec<String>>,
-    /// `skipJwksCache`: always refetch the JWKS (the result is still cached).
-    pub skip_jwks_cache: bool,
-    /// `jwksCacheTtlMs` (ours, default 300000).
-    pub jwks_cache_ttl_ms: u64,
-    /// `jwksCooldownMs` (ours, default 30000): minimum gap between refetches caused by unknown `kid`s.
-    pub jwks_cooldown_ms: u64,
-}
-
-impl Default for VerifyOptions {
-    fn default() -> Self {
-        Self {
-            jwt_key: None,
-            secret_key: None,
-            machine_secret_key: None,
-            api_url: DEFAULT_API_URL.to_owned(),
-            api_version: DEFAULT_API_VERSION.to_owned(),
-            jwks_url: None,
-            audience: Vec::new(),
-            authorized_parties: Vec::new(),
-            clock_skew_ms: 5_000,
-            header_type: None,
-            skip_jwks_cache: false,
-            jwks_cache_ttl_ms: 300_000,
-            jwks_cooldown_ms: 30_000,
-        }
-    }
-}
-
-impl fmt::Debug for VerifyOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let set = |o: &Option<String>| o.as_deref().is_some_and(|s| !s.is_empty());
-        f.debug_struct("VerifyOptions")
-            .field("jwt_key", &set(&self.jwt_key))
-            .field("secret_key", &set(&self.secret_key).then_some("<redacted>"))
-            .field(
-                "machine_secret_key",
-                &set(&self.machine_secret_key).then_some("<redacted>"),
-            )
-            .field("api_url", &self.api_url)
-            .field("api_version", &self.api_version)
-            .field("jwks_url", &self.jwks_url)
-            .field("audience", &self.audience)
-            .field("authorized_parties", &self.authorized_parties)
-            .field("clock_skew_ms", &self.clock_skew_ms)
-            .field("header_type", &self.header_type)
-            .field("skip_jwks_cache", &self.skip_jwks_cache)
-            .field("jwks_cache_ttl_ms", &self.jwks_cache_ttl_ms)
-            .field("jwks_cooldown_ms", &self.jwks_cooldown_ms)
-            .finish()
-    }
-}
-
-fn non_empty(o: &Option<String>) -> Option<&str> {
-    o.as_deref().filter(|s| !s.is_empty())
-}
-
-impl VerifyOptions {
-    /// The JWKS cache policy of these options.
-    pub fn jwks_lookup(&self) -> JwksLookup {
-        JwksLookup {
-            ttl_ms: self.jwks_cache_ttl_ms,
-            cooldown_ms: self.jwks_cooldown_ms,
-            skip_cache: self.skip_jwks_cache,
-        }
-    }
-}
+use crate::cache::verified::{VerifiedCache, VerifiedEntry};
+use crate::codec::jsfmt;
+use crate::jwks::{CachedKey, JwksClient, JwksSource};
+use crate::jwt::error::{action, Reason, TokenVerificationError};
+use crate::jwt::keys::{pem_key_cached, KeyError, KeyHandle, SignatureCheck, VerifierKey};
+use crate::jwt::{self, category, Algorithm, Jwt, JwtPayload};
 
 /// Where a [`Verifier`] takes its key from (SPEC 3.2 step 3).
 #[derive(Debug, Clone)]
@@ -201,18 +110,19 @@ impl Verifier {
 
     /// A verifier on a given JWKS client (its clock is also used for `exp`/`nbf`/`iat`).
     pub fn with_client(options: VerifyOptions, client: Arc<JwksClient>) -> Self {
-        let keys = if let Some(pem) = non_empty(&options.jwt_key) {
-            let key = pem_key_cached(pem);
-            match key.as_ref() {
-                Ok(_) => KeySource::Pem(key),
-                Err(e) => KeySource::InvalidPem(invalid_jwt_key(e)),
+        let keys = match options.key_choice() {
+            KeyChoice::JwtKey(pem) => {
+                let key = pem_key_cached(pem);
+                match key.as_ref() {
+                    Ok(_) => KeySource::Pem(key),
+                    Err(e) => KeySource::InvalidPem(invalid_jwt_key(e)),
+                }
             }
-        } else if let Some(url) = non_empty(&options.jwks_url) {
-            KeySource::Jwks(JwksSource::url(url))
-        } else if let Some(sk) = non_empty(&options.secret_key) {
-            KeySource::Jwks(JwksSource::bapi(&options.api_url, &options.api_version, sk))
-        } else {
-            KeySource::Unresolvable
+            KeyChoice::JwksUrl(url) => KeySource::Jwks(JwksSource::url(url)),
+            KeyChoice::SecretKey(sk) => {
+                KeySource::Jwks(JwksSource::bapi(&options.api_url, &options.api_version, sk))
+            }
+            KeyChoice::Unresolvable => KeySource::Unresolvable,
         };
         Self {
             options,
@@ -383,14 +293,6 @@ impl Verifier {
             Ok(None) => Prepared::NeedsFetch(jwt, kid),
         }
     }
-}
-
-/// `verifyToken(token, options)` on the process-wide JWKS client and system clock.
-pub async fn verify_token(
-    token: &str,
-    options: &VerifyOptions,
-) -> Result<JwtPayload, TokenVerificationError> {
-    Verifier::new(options.clone()).verify(token).await
 }
 
 /// Verify with a known key, synchronously: decode, category, `typ`, `alg`, signature, claims at `now_ms`.
@@ -691,6 +593,98 @@ mod tests {
     }
 
     const NOW: i64 = 1_700_000_000_000;
+
+    /// The key source of a verifier and the verified-cache fingerprint must follow one precedence (`jwtKey` >
+    /// `jwksUrl` > `secretKey`, empty = unset): otherwise the cache could answer for a token under a key the
+    /// verifier would not use. For every mix of unset / empty / set, the verifier's source is the expected
+    /// winner's, and the fingerprint changes with the winner's value but never with a loser's.
+    #[test]
+    fn key_precedence_is_one_rule_for_verifier_and_cache_fingerprint() {
+        use crate::jwks::JwksConfig;
+        use crate::jwks::{DEFAULT_API_URL, DEFAULT_API_VERSION};
+        let client = Arc::new(JwksClient::new(JwksConfig::default()));
+        let pem = || "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----".to_owned();
+        let states = |v: &str| [None, Some(String::new()), Some(v.to_owned())];
+        for jwt_key in states(&pem()) {
+            for jwks_url in states("https://a.example/jwks") {
+                for secret_key in states("sk_test_a") {
+                    let options = VerifyOptions {
+                        jwt_key: jwt_key.clone(),
+                        jwks_url: jwks_url.clone(),
+                        secret_key: secret_key.clone(),
+                        ..VerifyOptions::default()
+                    };
+                    let set = |o: &Option<String>| o.as_deref().is_some_and(|v| !v.is_empty());
+                    // The precedence, written out independently of `key_choice`.
+                    let winner = if set(&jwt_key) {
+                        "jwtKey"
+                    } else if set(&jwks_url) {
+                        "jwksUrl"
+                    } else if set(&secret_key) {
+                        "secretKey"
+                    } else {
+                        "none"
+                    };
+                    let verifier = Verifier::with_client(options.clone(), client.clone());
+                    let source = match &verifier.keys {
+                        KeySource::Pem(_) | KeySource::InvalidPem(_) => "jwtKey",
+                        KeySource::Jwks(Ok(src))
+                            if *src == JwksSource::url("https://a.example/jwks").expect("url") =>
+                        {
+                            "jwksUrl"
+                        }
+                        KeySource::Jwks(Ok(src))
+                            if *src
+                                == JwksSource::bapi(
+                                    DEFAULT_API_URL,
+                                    DEFAULT_API_VERSION,
+                                    "sk_test_a",
+                                )
+                                .expect("bapi") =>
+                        {
+                            "secretKey"
+                        }
+                        KeySource::Jwks(_) => "another JWKS source",
+                        KeySource::Unresolvable => "none",
+                    };
+                    let case = format!("{jwt_key:?} {jwks_url:?} {secret_key:?}");
+                    assert_eq!(source, winner, "verifier: {case}");
+                    let fp = options_fingerprint(&options);
+                    let other = |field: &str| {
+                        let mut o = options.clone();
+                        let slot = match field {
+                            "jwtKey" => &mut o.jwt_key,
+                            "jwksUrl" => &mut o.jwks_url,
+                            _ => &mut o.secret_key,
+                        };
+                        if set(slot) {
+                            slot.as_mut().expect("set").push('x');
+                        }
+                        options_fingerprint(&o)
+                    };
+                    for field in ["jwtKey", "jwksUrl", "secretKey"] {
+                        let given = match field {
+                            "jwtKey" => set(&jwt_key),
+                            "jwksUrl" => set(&jwks_url),
+                            _ => set(&secret_key),
+                        };
+                        if !given {
+                            continue;
+                        }
+                        if field == winner {
+                            assert_ne!(
+                                other(field),
+                                fp,
+                                "the winner {field} keys the cache: {case}"
+                            );
+                        } else {
+                            assert_eq!(other(field), fp, "the loser {field} does not: {case}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn claim_order_and_messages() {

@@ -10,8 +10,10 @@ use std::sync::OnceLock;
 
 use clerk_native_core::auth::extract::{cookie_value, token_from_authorization};
 use clerk_native_core::auth::{AcceptsToken, AuthInput, AuthOutcome, Authenticator, Pending};
-use clerk_native_core::cache::verified::VerifiedCache;
+use clerk_native_core::cache::VerifiedCache;
 use clerk_native_core::clock::SystemClock;
+use clerk_native_core::codec::base64url;
+use clerk_native_core::jwt::MAX_TOKEN_BYTES;
 use clerk_native_core::proxy::config::MAX_REQUEST_HEADER_BYTES;
 use clerk_native_core::proxy::fapi_url::{normalize_fapi_url, FapiBase};
 use clerk_native_core::proxy::headers::{
@@ -25,10 +27,9 @@ use clerk_native_core::proxy::publishable_key::{
 };
 use clerk_native_core::proxy::{IncomingRequest, ProxyConfig, ProxyOptions};
 use clerk_native_core::token::claims::decimal_low_bits;
-use clerk_native_core::token::jwt::MAX_TOKEN_BYTES;
 use clerk_native_core::token::{
-    base64url, decode_jwt, verify_with_key, AuthObject, HasParams, Reason, Reverification,
-    Verifier, VerifierKey, VerifyOptions,
+    decode_jwt, verify_with_key, AuthObject, HasParams, Reason, Reverification, Verifier,
+    VerifierKey, VerifyOptions,
 };
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{json, Map, Value};

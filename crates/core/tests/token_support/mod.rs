@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use clerk_native_core::token::{base64url, VerifierKey};
+use clerk_native_core::codec::base64url;
+use clerk_native_core::token::VerifierKey;
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;

@@ -101,11 +101,6 @@ pub mod action {
     pub const ENSURE_CLERK_JWT: &str = "Make sure that this is a valid Clerk-generated JWT.";
     /// SetClerkJWTKey.
     pub const SET_CLERK_JWT_KEY: &str = "Set the CLERK_JWT_KEY environment variable.";
-    /// SetClerkSecretKey.
-    pub const SET_CLERK_SECRET_KEY: &str = "Set the CLERK_SECRET_KEY environment variable.";
-    /// EnsureClockSync.
-    pub const ENSURE_CLOCK_SYNC: &str =
-        "Make sure your system clock is in sync (e.g. turn off and on automatic time synchronization).";
     /// Ours, on `jwk-failed-to-resolve` when no key source is configured, instead of Clerk's SetClerkJWTKey
     /// ("Set the CLERK_JWT_KEY environment variable."): `verifyToken` reads no environment variable, and a secret
     /// key is the other way to get keys.

@@ -2,8 +2,8 @@
 
 use serde_json::{Map, Value};
 
-use super::base64url;
 use super::error::{Reason, TokenVerificationError};
+use crate::codec::base64url;
 
 /// A JSON object: a JWT header or payload.
 pub type JsonObject = Map<String, Value>;
@@ -100,7 +100,7 @@ impl Jwt<'_> {
     pub fn kid(&self) -> String {
         match self.header.get("kid") {
             Some(Value::String(s)) => s.clone(),
-            other => super::jsfmt::to_js_string(other),
+            other => crate::codec::jsfmt::to_js_string(other),
         }
     }
 

@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
-use super::base64url;
 use super::error::{action, Reason, TokenVerificationError};
-use super::jwt::Algorithm;
+use super::parse::Algorithm;
+use crate::codec::base64url;
 
 /// Why a key cannot be used. Surfaces as `token-verification-failed` ("Error verifying JWT signature. ...") at the
 /// signature step, or `jwk-local-missing` for an empty PEM.
@@ -131,20 +131,20 @@ impl VerifierKey {
     /// Parse a DER SubjectPublicKeyInfo holding an rsaEncryption key.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
         let mut outer = Der::new(der);
-        let spki = outer.expect(TAG_SEQUENCE, "SubjectPublicKeyInfo is not a SEQUENCE")?;
+        let spki = outer.take(TAG_SEQUENCE, "SubjectPublicKeyInfo is not a SEQUENCE")?;
         outer.finish("trailing data after SubjectPublicKeyInfo")?;
         let mut spki = Der::new(spki);
-        let algo = spki.expect(TAG_SEQUENCE, "AlgorithmIdentifier is not a SEQUENCE")?;
-        let bit_string = spki.expect(TAG_BIT_STRING, "subjectPublicKey is not a BIT STRING")?;
+        let algo = spki.take(TAG_SEQUENCE, "AlgorithmIdentifier is not a SEQUENCE")?;
+        let bit_string = spki.take(TAG_BIT_STRING, "subjectPublicKey is not a BIT STRING")?;
         spki.finish("trailing data in SubjectPublicKeyInfo")?;
 
         let mut algo = Der::new(algo);
-        let oid = algo.expect(TAG_OID, "algorithm is not an OBJECT IDENTIFIER")?;
+        let oid = algo.take(TAG_OID, "algorithm is not an OBJECT IDENTIFIER")?;
         if oid != OID_RSA_ENCRYPTION {
             return Err(KeyError::UnsupportedKeyType(oid_name(oid).to_owned()));
         }
         if !algo.is_empty() {
-            algo.expect(TAG_NULL, "rsaEncryption parameters are not NULL")?;
+            algo.take(TAG_NULL, "rsaEncryption parameters are not NULL")?;
             algo.finish("trailing data in AlgorithmIdentifier")?;
         }
 
@@ -160,11 +160,11 @@ impl VerifierKey {
     /// Parse a DER PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`.
     pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, KeyError> {
         let mut outer = Der::new(der);
-        let seq = outer.expect(TAG_SEQUENCE, "RSAPublicKey is not a SEQUENCE")?;
+        let seq = outer.take(TAG_SEQUENCE, "RSAPublicKey is not a SEQUENCE")?;
         outer.finish("trailing data after RSAPublicKey")?;
         let mut seq = Der::new(seq);
-        let n = positive_integer(seq.expect(TAG_INTEGER, "modulus is not an INTEGER")?)?;
-        let e = positive_integer(seq.expect(TAG_INTEGER, "exponent is not an INTEGER")?)?;
+        let n = positive_integer(seq.take(TAG_INTEGER, "modulus is not an INTEGER")?)?;
+        let e = positive_integer(seq.take(TAG_INTEGER, "exponent is not an INTEGER")?)?;
         seq.finish("trailing data in RSAPublicKey")?;
         Self::from_components(n, e, None)
     }
@@ -287,7 +287,7 @@ pub fn pem_key_cached(pem: &str) -> KeyHandle {
 pub fn jwk_entry(jwk: &Value) -> (String, KeyHandle) {
     let kid = match jwk.get("kid") {
         Some(Value::String(s)) => s.clone(),
-        other => super::jsfmt::to_js_string(other),
+        other => crate::codec::jsfmt::to_js_string(other),
     };
     (kid, Arc::new(VerifierKey::from_jwk(jwk)))
 }
@@ -380,7 +380,7 @@ impl<'a> Der<'a> {
         }
     }
 
-    fn expect(&mut self, tag: u8, what: &'static str) -> Result<&'a [u8], KeyError> {
+    fn take(&mut self, tag: u8, what: &'static str) -> Result<&'a [u8], KeyError> {
         let (&t, rest) = self.rest.split_first().ok_or(KeyError::Der(what))?;
         if t != tag {
             return Err(KeyError::Der(what));
