@@ -1,6 +1,7 @@
 'use strict'
 // clerk-native/next: Next.js (App Router, Node.js runtime) route handlers and a middleware helper.
 
+require('./lib/native') // first: loads the native binding with a clear error when it cannot
 const { clerkFrontendApiProxy: coreProxy, defaultProxy, normalizeProxyPath } = require('./lib/proxy')
 const { errorResponse } = require('./lib/errors')
 const { authenticateRequest: coreAuthenticate } = require('./lib/auth')
