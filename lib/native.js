@@ -99,7 +99,9 @@ function loadError(e) {
   for (const m of all) {
     const g = /GLIBC_(\d+\.\d+(?:\.\d+)?)' not found/.exec(m)
     if (g && runtime) {
-      const err = glibcError(g[1], runtime, '(at least)')
+      // dlopen names the first missing version only: the real floor may be higher still.
+      const err = glibcError(g[1], runtime, 'found')
+      err.message += ` (from the loader: ${m.split('\n')[0]})`
       err.cause = e
       return err
     }
