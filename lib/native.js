@@ -108,8 +108,7 @@ function loadError(e) {
   }
   const abi = gnuAbi() || `${process.platform}-${process.arch}`
   const details = all
-    .flatMap((m) => m.split('\n'))
-    .map((l) => l.trim())
+    .map((m) => m.split('\n')[0].trim()) // first lines only: no "Require stack" noise
     .filter((l) => l && !/npm has a bug|package-lock\.json|Cannot find native binding/.test(l))
   const err = new Error(
     `clerk-native: no native binary loads on this platform (${abi}, Node ${process.version}). ` +
