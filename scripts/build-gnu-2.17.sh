@@ -10,7 +10,7 @@
 # target dir would rebuild everything each time). Prints the highest GLIBC_ symbol version the result needs
 # and fails if it is above the floor.
 # Needs: cargo-zigbuild (`cargo install cargo-zigbuild --locked`) and zig (`pip install ziglang`, or zig on PATH).
-# Env: GLIBC_FLOOR (default 2.17).
+# Env: GLIBC_FLOOR (default 2.17); PROFILE (default dist: Cargo.toml's release + fat LTO, what is published).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -23,6 +23,7 @@ case "$ARCH" in
   *) die "arch must be x64 or arm64, not $ARCH" ;;
 esac
 FLOOR="${GLIBC_FLOOR:-2.17}"
+PROFILE="${PROFILE:-dist}"
 OUT="${2:-$ROOT/target/gnu-$FLOOR/clerk-native.linux-$ARCH-gnu.node}"
 
 command -v cargo-zigbuild >/dev/null 2>&1 || die "cargo-zigbuild is not installed: cargo install cargo-zigbuild --locked"
@@ -35,8 +36,8 @@ fi
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target/zig}"
 START=$SECONDS
-cargo zigbuild --release --lib --target "$TRIPLE.$FLOOR"
-LIB="$CARGO_TARGET_DIR/$TRIPLE/release/libclerk_native.so"
+cargo zigbuild --profile "$PROFILE" --lib --target "$TRIPLE.$FLOOR"
+LIB="$CARGO_TARGET_DIR/$TRIPLE/$PROFILE/libclerk_native.so"
 [ -f "$LIB" ] || die "cargo zigbuild finished but $LIB does not exist"
 mkdir -p "$(dirname "$OUT")"
 cp "$LIB" "$OUT.tmp" && mv "$OUT.tmp" "$OUT"
