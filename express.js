@@ -2,6 +2,7 @@
 // clerk-native/express: Express 4/5 middleware. The Frontend API proxy branch runs before anything else;
 // authentication (authenticateRequest) comes after it and exposes `req.auth` / `getAuth(req)`.
 
+require('./lib/native') // first: loads the native binding with a clear error when it cannot
 const { defaultProxy, normalizeProxyPath, assertConfiguration, isValidHost, matchesProxyTarget, ALL_CHECKS } = require('./lib/proxy')
 const { validateProxyOptions } = require('./lib/options')
 const { sendNodeError } = require('./lib/errors')

@@ -138,7 +138,7 @@ export declare class FrontendApiProxy {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Tokens (API.md §2)
+// Tokens
 
 /** Clerk's `TokenVerificationErrorReason` values. */
 export type TokenVerificationErrorReason =
@@ -335,7 +335,7 @@ export declare function authenticateRequest(
 ): Promise<RequestState>
 
 // ---------------------------------------------------------------------------------------------------------
-// Caches (API.md §3). All caches live in Rust, are bounded, and are consulted without a JS call per lookup.
+// Caches. All caches live in Rust, are bounded, and are consulted without a JS call per lookup.
 
 /** Counters of one cache. */
 export interface CacheStatsEntry {

@@ -1,6 +1,7 @@
 'use strict'
 // clerk-native: public core entry (CommonJS). See index.d.ts for the documented API.
 
+require('./lib/native') // first: loads the native binding with a clear error when it cannot (glibc floor, missing package)
 const proxy = require('./lib/proxy')
 const token = require('./lib/token')
 const auth = require('./lib/auth')

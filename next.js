@@ -1,6 +1,7 @@
 'use strict'
 // clerk-native/next: Next.js (App Router, Node.js runtime) route handlers and a middleware helper.
 
+require('./lib/native') // first: loads the native binding with a clear error when it cannot
 const { clerkFrontendApiProxy: coreProxy, defaultProxy, normalizeProxyPath, assertConfiguration, isValidHost, underProxyPath, NEXT_CHECKS } = require('./lib/proxy')
 const { envPublishableKey } = require('./lib/env')
 const { errorResponse } = require('./lib/errors')

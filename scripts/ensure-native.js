@@ -19,10 +19,15 @@
 //   CLERK_NATIVE_BUILD=debug   debug build (the `build:debug` script) instead of release
 //   CLERK_NATIVE_SKIP_BUILD=1  do nothing, exit 0 (you provide the binary some other way)
 //   CLERK_NATIVE_VERBOSE=1     show the build output (also shown when CI=true or stderr is a terminal)
+//   CLERK_NATIVE_FORCE_BUILD=1 same as --force (e.g. `CLERK_NATIVE_FORCE_BUILD=1 npm rebuild clerk-native`)
+//   CARGO_TARGET_DIR           where a consumer's source build puts cargo's output. Unset, it goes to a fresh
+//                              directory under the OS temp dir that is deleted afterwards: only the .node is
+//                              left in node_modules/clerk-native, never a build tree.
 //
 // Plain Node, no dependencies: this file also runs inside consumers' installs.
 
 const fs = require('node:fs')
+const os = require('node:os')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 
@@ -32,7 +37,7 @@ const TAG = '[clerk-native]'
 
 const argv = process.argv.slice(2)
 const IF_STALE = argv.includes('--if-stale')
-const FORCE = argv.includes('--force')
+const FORCE = argv.includes('--force') || /^(1|true|yes)$/i.test(process.env.CLERK_NATIVE_FORCE_BUILD || '')
 const PROFILE = /^debug$/i.test(process.env.CLERK_NATIVE_BUILD || '') ? 'debug' : 'release'
 const IS_CI = /^(1|true|yes)$/i.test(process.env.CI || '')
 const VERBOSE = IS_CI || /^(1|true|yes)$/i.test(process.env.CLERK_NATIVE_VERBOSE || '') || Boolean(process.stderr.isTTY)
@@ -134,8 +139,14 @@ function checkLoads() {
       process.stdout.write(nodes.join('\\n'))
     } catch (e) {
       const lines = []
-      for (let c = e, n = 0; c && n < 8; c = c.cause, n++) lines.push(String((c && c.message) || c).split('\\n')[0])
-      process.stderr.write(lines.join('\\n    - '))
+      for (let c = e, n = 0; c && n < 8; c = c.cause, n++) {
+        // napi's loader throws "Cannot find native binding. npm has a bug … remove package-lock.json …" with
+        // the real errors as an array in .cause: keep those, drop its advice (wrong for this package).
+        if (Array.isArray(c)) { for (const x of c) lines.push(String((x && x.message) || x).split('\\n')[0]); break }
+        const first = String((c && c.message) || c).split('\\n')[0]
+        if (!/^Cannot find native binding/.test(first)) lines.push(first)
+      }
+      process.stderr.write(lines.join('\\n    - ') || 'the loader found no binary')
       process.exit(1)
     }`
   const r = spawnSync(process.execPath, ['-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 120000 })
@@ -183,6 +194,58 @@ function fileMtime(p) {
   } catch {
     return 0
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Why there is no prebuilt binary: the message a user sees before a source build (or instead of one).
+
+const IN_NODE_MODULES = ROOT.split(path.sep).includes('node_modules')
+
+/** { why, fix? }: why the prebuilt platform package did not provide a loading binary. */
+function prebuiltStatus() {
+  const name = `${PKG.name}-${ABI}`
+  const optional = PKG.optionalDependencies || {}
+  const published = Object.keys(optional)
+    .filter((n) => n.startsWith(`${PKG.name}-`))
+    .map((n) => n.slice(PKG.name.length + 1))
+  if (!(name in optional)) {
+    if (!IN_NODE_MODULES && published.length === 0) {
+      return { why: `development checkout: the binary for ${ABI} is built from the sources here` }
+    }
+    return {
+      why:
+        `${PKG.name}@${PKG.version} publishes no prebuilt binary for this platform (${ABI}); ` +
+        `prebuilt: ${published.join(', ') || 'none'}`,
+    }
+  }
+  let installed = null
+  try {
+    installed = require.resolve(`${name}/package.json`, { paths: [ROOT] })
+  } catch {
+    // not installed
+  }
+  const want = optional[name]
+  if (!installed) {
+    return {
+      why:
+        `the prebuilt package ${name}@${want} for this platform is not installed (npm leaves optional ` +
+        `dependencies out under --omit=optional / --no-optional, or when the registry it uses does not have it)`,
+      fix: `install it: \`npm install ${name}@${want}\` (or reinstall without --omit=optional)`,
+    }
+  }
+  let have = '?'
+  try {
+    have = JSON.parse(fs.readFileSync(installed, 'utf8')).version
+  } catch {
+    // keep '?'
+  }
+  if (have !== want) {
+    return {
+      why: `${name}@${have} is installed, but ${PKG.name}@${PKG.version} needs ${name}@${want}`,
+      fix: `\`npm install ${name}@${want}\``,
+    }
+  }
+  return { why: `the prebuilt package ${name}@${have} is installed, but its binary does not load on this machine` }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -249,6 +312,27 @@ function buildWithNapi(napiBin) {
 function buildWithCargo() {
   const args = ['build', '--lib', '--message-format=json-render-diagnostics']
   if (PROFILE === 'release') args.splice(1, 0, '--release')
+  // Cargo's output (hundreds of MB) never goes inside node_modules: CARGO_TARGET_DIR when the user set one,
+  // else a temp dir removed afterwards. Only the .node is copied next to binding.js.
+  let tempTarget = null
+  if (!process.env.CARGO_TARGET_DIR) {
+    tempTarget = fs.mkdtempSync(path.join(os.tmpdir(), 'clerk-native-build-'))
+    process.env.CARGO_TARGET_DIR = tempTarget
+    log(`cargo output goes to ${tempTarget} (removed afterwards)`)
+    // fail() exits the process without unwinding: remove the temp dir then too.
+    process.on('exit', () => fs.rmSync(tempTarget, { recursive: true, force: true }))
+  }
+  try {
+    buildWithCargoIn(args)
+  } finally {
+    if (tempTarget) {
+      fs.rmSync(tempTarget, { recursive: true, force: true })
+      delete process.env.CARGO_TARGET_DIR
+    }
+  }
+}
+
+function buildWithCargoIn(args) {
   const stdout = run('cargo', args, { captureStdout: true })
   const manifest = path.join(ROOT, 'Cargo.toml')
   let lib = null
@@ -315,20 +399,23 @@ function main() {
   if (!ABI) {
     fail(`no prebuilt binary exists for this platform (${PLATFORM}) and napi-rs has no binary name for it; cannot build.`)
   }
-  log(`building it from source (${PROFILE}) for ${PLATFORM} (${ABI})…`)
+  const status = FORCE ? null : prebuiltStatus()
+  if (status) log(status.why)
 
   const cargo = hasCargo()
   if (!cargo) {
     fail(
-      `no prebuilt clerk-native binary is available for this platform (${PLATFORM}), and building one from ` +
-        `source needs the Rust toolchain, but \`cargo\` was not found on PATH.\n` +
-        `  Install Rust with rustup (https://rustup.rs), make sure \`cargo\` is on PATH, then reinstall.\n` +
-        (first.ok ? '' : `  (load error: ${first.reason.split('\n')[0]})`),
+      `${status ? status.why : 'a source build was asked for'}; building from source needs the Rust toolchain, ` +
+        `but \`cargo\` was not found on PATH.\n` +
+        (status && status.fix ? `  Fix: ${status.fix}\n  Or: ` : '  Fix: ') +
+        `install Rust with rustup (https://rustup.rs), make sure \`cargo\` is on PATH, then reinstall clerk-native.\n` +
+        (first.ok ? '' : `  (load error: ${first.reason.split('\n').join(' / ')})`),
     )
   }
   if (!fs.existsSync(path.join(ROOT, 'Cargo.toml'))) {
     fail(`no prebuilt binary for ${PLATFORM} and no Rust sources (Cargo.toml) in ${ROOT} to build from`)
   }
+  log(`building it from source (${PROFILE}) for ${PLATFORM} (${ABI})…`)
   log(`using ${cargo}`)
   if (!VERBOSE) log('build output is hidden unless it fails (CLERK_NATIVE_VERBOSE=1 shows it); the first build takes a few minutes')
 
