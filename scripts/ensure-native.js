@@ -256,6 +256,13 @@ function hasCargo() {
   return !r.error && r.status === 0 ? (r.stdout || '').trim() : null
 }
 
+/** CMake builds mimalloc, the addon's allocator (crate mimalloc-safe); MSVC builds do without it. */
+function hasCmake() {
+  if (process.platform === 'win32') return true
+  const r = spawnSync('cmake', ['--version'], { encoding: 'utf8' })
+  return !r.error && r.status === 0
+}
+
 /** Path of the napi CLI's bin when this is a dev checkout (not inside some node_modules), else null. */
 function napiCliBin() {
   if (ROOT.split(path.sep).includes('node_modules')) return null
@@ -410,6 +417,14 @@ function main() {
         (status && status.fix ? `  Fix: ${status.fix}\n  Or: ` : '  Fix: ') +
         `install Rust with rustup (https://rustup.rs), make sure \`cargo\` is on PATH, then reinstall clerk-native.\n` +
         (first.ok ? '' : `  (load error: ${first.reason.split('\n').join(' / ')})`),
+    )
+  }
+  if (!hasCmake()) {
+    fail(
+      `${status ? status.why : 'a source build was asked for'}; building from source needs CMake (it builds the ` +
+        `mimalloc allocator), but \`cmake\` was not found on PATH.\n` +
+        (status && status.fix ? `  Fix: ${status.fix}\n  Or: ` : '  Fix: ') +
+        `install CMake (Debian/Ubuntu: apt-get install cmake; macOS: brew install cmake), then reinstall clerk-native.`,
     )
   }
   if (!fs.existsSync(path.join(ROOT, 'Cargo.toml'))) {
