@@ -10,6 +10,16 @@ const path = require('node:path')
 const { authenticateRequest, configureCaches } = require('..')
 const binding = require('../binding.js')
 
+/** The error `fn` throws (fails the test when it throws nothing). */
+function bad(fn) {
+  try {
+    fn()
+  } catch (err) {
+    return err
+  }
+  assert.fail('expected a throw')
+}
+
 const ROOT = path.join(__dirname, '..')
 const read = (file) => fs.readFileSync(path.join(ROOT, file), 'utf8')
 
@@ -79,14 +89,6 @@ describe('error codes', () => {
   })
 
   test('cache controls throw with the core code', () => {
-    const bad = (fn) => {
-      try {
-        fn()
-      } catch (err) {
-        return err
-      }
-      assert.fail('expected a throw')
-    }
     assert.equal(bad(() => binding.clearCaches('nope')).code, 'unknown_cache')
     assert.equal(bad(() => binding.configureCachesJson('{"negative":{"capacity":0}}')).code, 'invalid_cache_option')
     assert.equal(bad(() => binding.configureCachesJson('{"nope":{}}')).code, 'invalid_cache_option')
@@ -97,14 +99,6 @@ describe('error codes', () => {
   })
 
   test('claims and JSON arguments throw with a code', () => {
-    const bad = (fn) => {
-      try {
-        fn()
-      } catch (err) {
-        return err
-      }
-      assert.fail('expected a throw')
-    }
     assert.equal(bad(() => binding.sessionAuthObject('[]')).code, 'invalid_claims')
     assert.equal(bad(() => binding.identityGet('nope', null)).code, 'invalid_claims')
     assert.equal(bad(() => binding.identitySet('{"sub":"user_1"}', null, '{')).code, 'invalid_json')

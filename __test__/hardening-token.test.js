@@ -43,14 +43,7 @@ async function startServer(handler) {
   const requests = []
   const sockets = new Set()
   const server = http.createServer((req, res) => {
-    const chunks = []
-    req.on('data', (c) => chunks.push(c))
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8')
-      let body = raw
-      try {
-        body = JSON.parse(raw)
-      } catch {}
+    T.readBody(req, (raw, body) => {
       const rec = { method: req.method, url: req.url, headers: req.headers, body }
       requests.push(rec)
       const d = handler(rec)

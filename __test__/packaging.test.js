@@ -17,13 +17,7 @@ const RELEASE_LIBS = [
   path.join(TARGET_DIR, 'release', 'libclerk_native.so'),
 ]
 
-function isMusl() {
-  try {
-    return fs.readFileSync('/usr/bin/ldd', 'utf8').includes('musl')
-  } catch {
-    return false
-  }
-}
+const { isMusl } = require('./helpers/platform')
 
 /** Why the pack test cannot run here, or null when it can. */
 function skipReason() {

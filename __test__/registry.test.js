@@ -33,13 +33,7 @@ const OTHER_ABIS = ['linux-arm64-gnu', 'linux-x64-musl', 'linux-arm64-musl', 'da
 const VERSION = require('../package.json').version
 const SRC_VERSION = `${VERSION}-nobinary.0` // the release without a package for this platform
 
-function isMusl() {
-  try {
-    return fs.readFileSync('/usr/bin/ldd', 'utf8').includes('musl')
-  } catch {
-    return false
-  }
-}
+const { isMusl } = require('./helpers/platform')
 
 function skipReason() {
   if (process.platform !== 'linux' || process.arch !== 'x64' || isMusl()) return 'covers linux-x64-gnu only'

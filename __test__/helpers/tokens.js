@@ -265,20 +265,27 @@ const BAPI_ROUTES = {
   '/m2m_tokens/verify': 'token',
 }
 
+/** Reads a request body, then calls `done(raw, body)`: `body` is the parsed JSON, or the raw text if it is not JSON. */
+function readBody(req, done) {
+  const chunks = []
+  req.on('data', (c) => chunks.push(c))
+  req.on('end', () => {
+    const raw = Buffer.concat(chunks).toString('utf8')
+    let body = raw
+    try {
+      body = JSON.parse(raw)
+    } catch {}
+    done(raw, body)
+  })
+}
+
 /** A Backend API stand-in for machine-token verification: records requests and answers per token. */
 async function startBackendApi({ secretKeys } = {}) {
   const requests = []
   const answers = new Map()
   const sockets = new Set()
   const server = http.createServer((req, res) => {
-    const chunks = []
-    req.on('data', (c) => chunks.push(c))
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8')
-      let body = raw
-      try {
-        body = JSON.parse(raw)
-      } catch {}
+    readBody(req, (raw, body) => {
       const q = req.url.indexOf('?')
       const path = q === -1 ? req.url : req.url.slice(0, q)
       const rec = { method: req.method, path, url: req.url, headers: req.headers, body, raw }
@@ -357,6 +364,7 @@ module.exports = {
   unique,
   startJwksServer,
   startBackendApi,
+  readBody,
   within,
   rejectionOf,
   sleep,
