@@ -261,6 +261,11 @@ export interface NativeProxyConstants {
   readEnd: number
   /** The body failures `read()`/`readInto()` report. */
   bodyErrors: Array<NativeBodyErrorInfo>
+  /**
+   * The message of the 502 answered for an exchange cancelled before its response head (the core's
+   * `ProxyError::cancelled()`), also used by JS for a request whose signal was already aborted.
+   */
+  cancelledMessage: string
 }
 
 /** Options of the native proxy, already resolved against the environment by the JS layer. */

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use clerk_native_core::proxy::{
     headers as proxy_headers, path, publishable_key, BodyError, BodyInput, Exchange,
-    IncomingRequest, ProxyConfig, ProxyOptions, ReadInto, WriteOutcome,
+    IncomingRequest, ProxyConfig, ProxyError, ProxyOptions, ReadInto, WriteOutcome,
 };
 use napi::bindgen_prelude::{within_runtime_if_available, Buffer, Either, PromiseRaw};
 use napi::Env;
@@ -348,6 +348,9 @@ pub struct NativeProxyConstants {
     pub read_end: i64,
     /// The body failures `read()`/`readInto()` report.
     pub body_errors: Vec<NativeBodyErrorInfo>,
+    /// The message of the 502 answered for an exchange cancelled before its response head (the core's
+    /// `ProxyError::cancelled()`), also used by JS for a request whose signal was already aborted.
+    pub cancelled_message: String,
 }
 
 /// The shared constants (see [`NativeProxyConstants`]).
@@ -369,5 +372,6 @@ pub fn proxy_constants() -> NativeProxyConstants {
             info(READ_UPSTREAM, BodyError::Upstream(String::new())),
             info(READ_CANCELLED, BodyError::Cancelled),
         ],
+        cancelled_message: ProxyError::cancelled().to_string(),
     }
 }

@@ -14,8 +14,8 @@ const READ_END = C.readEnd
 /** `readInto()` failure result -> stable body-error code. */
 const READ_FAILURES = Object.freeze(Object.fromEntries(C.bodyErrors.map((e) => [e.readResult, e.code])))
 const DEFAULT_PROXY_PATH = C.defaultProxyPath
-// The core's text for a cancelled exchange's head (forward.rs keeps it private; see the structure report).
-const CANCELLED_MESSAGE = 'Failed to proxy request to Clerk FAPI: the request was cancelled'
+/** The core's text for an exchange cancelled before its head (`ProxyError::cancelled()`). */
+const CANCELLED_MESSAGE = C.cancelledMessage
 const FAILED_PREFIX = 'Failed to proxy request to Clerk FAPI'
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304])
 
