@@ -288,7 +288,7 @@ describe('authenticateRequest: machine tokens against a Backend API stand-in (SP
   })
   const since = (n) => bapi.requests.slice(n)
 
-  test('ak_: POST {apiUrl}/v1/api_keys/verify {secret}, Bearer secretKey, Clerk-API-Version; auth object from the resource', async () => {
+  test('ak_: POST {apiUrl}/api_keys/verify (no version segment, as 3.25.0) {secret}, Bearer secretKey, Clerk-API-Version; auth object from the resource', async () => {
     const token = T.unique('ak')
     bapi.answer(token, {
       status: 200,
@@ -316,7 +316,7 @@ describe('authenticateRequest: machine tokens against a Backend API stand-in (SP
     const [r, ...more] = since(n)
     assert.equal(more.length, 0)
     assert.equal(r.method, 'POST')
-    assert.equal(r.path, '/v1/api_keys/verify')
+    assert.equal(r.path, '/api_keys/verify')
     assert.deepEqual(r.body, { secret: token })
     assert.equal(r.headers.authorization, `Bearer ${SECRET}`)
     assert.equal(r.headers['clerk-api-version'], '2026-05-12')

@@ -327,7 +327,7 @@ describe('negative cache through authenticateRequest', () => {
   test('ak_ and mt_ tokens answered 404 are not cached', async () => {
     const opts = { ...optsA(), acceptsToken: 'any' }
     for (const [token, message, path] of [
-      [`ak_${crypto.randomBytes(12).toString('hex')}`, 'API key not found (code=token-invalid, status=404)', '/v1/api_keys/verify'],
+      [`ak_${crypto.randomBytes(12).toString('hex')}`, 'API key not found (code=token-invalid, status=404)', '/api_keys/verify'],
       [`mt_${crypto.randomBytes(12).toString('hex')}`, 'Machine token not found (code=token-invalid, status=404)', '/m2m_tokens/verify'],
     ]) {
       const s0 = neg()

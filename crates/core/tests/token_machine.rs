@@ -77,7 +77,7 @@ async fn opaque_tokens_hit_the_right_endpoints_with_clerks_bodies_and_headers() 
         (
             "ak_abc",
             Some(MSK),
-            "/v1/api_keys/verify",
+            "/api_keys/verify",
             json!({"secret": "ak_abc"}),
             SK,
             TokenType::ApiKey,

@@ -355,7 +355,8 @@ fn bapi_route(kind: TokenType) -> (&'static str, &'static str, &'static str) {
             "access_token",
             OAUTH_NOT_FOUND_MESSAGE,
         ),
-        _ => ("v1/api_keys/verify", "secret", "API key not found"),
+        // No version segment, as @clerk/backend 3.25.0 (`skipApiVersionInUrl`).
+        _ => ("api_keys/verify", "secret", "API key not found"),
     }
 }
 
