@@ -397,6 +397,8 @@ function attachAuth(req, state) {
   for (const k of Object.keys(authObject)) {
     Object.defineProperty(auth, k, { value: authObject[k], writable: true, enumerable: true, configurable: true })
   }
+  // The function's own `name` ('auth') is not an auth-object field: only a machine object's `name` shows there.
+  if (!Object.prototype.hasOwnProperty.call(authObject, 'name')) Object.defineProperty(auth, 'name', { value: undefined, configurable: true })
   auth[AUTH_BRAND] = true
   Object.defineProperty(req, 'auth', { value: auth, writable: true, configurable: true, enumerable: true })
   return authObject

@@ -334,6 +334,17 @@ export declare function authenticateRequest(
   options?: AuthenticateRequestOptions,
 ): Promise<RequestState>
 
+/**
+ * `@clerk/backend`'s `createClerkClient(options)` (the Backend API client: users, organizations, sessions, …) whose
+ * `authenticateRequest(request, options)` is clerk-native's, with the client's `secretKey`, `machineSecretKey`,
+ * `jwtKey`, `proxyUrl`, `publishableKey`, `isSatellite`, `domain`, `audience` (and `jwksUrl`) merged under each
+ * call's options and its `apiUrl`/`apiVersion` always used, as Clerk's. `@clerk/backend` is an optional peer
+ * dependency: without it this throws an Error with `code` `missing_peer_dependency` naming the install command.
+ */
+export declare function createClerkClient(
+  options: import('@clerk/backend').ClerkOptions & { jwksUrl?: string },
+): import('./express').NativeClerkClient
+
 // ---------------------------------------------------------------------------------------------------------
 // Caches. All caches live in Rust, are bounded, and are consulted without a JS call per lookup.
 
