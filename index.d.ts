@@ -321,7 +321,12 @@ export interface RequestState {
   afterSignUpUrl: string
   /** `x-clerk-auth-status`, `x-clerk-auth-reason`, `x-clerk-auth-message`. */
   headers: Headers
-  toAuth(): AuthObject
+  /**
+   * Clerk's auth object of this state. `treatPendingAsSignedOut` (default `true`): a pending session
+   * (`sts: "pending"`, session tasks left) gives the signed-out object with `sessionStatus: 'pending'`; `false`
+   * gives the signed-in object. The result is memoised per `treatPendingAsSignedOut` value.
+   */
+  toAuth(opts?: { treatPendingAsSignedOut?: boolean }): AuthObject
 }
 
 /**

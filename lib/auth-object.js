@@ -159,7 +159,8 @@ function isArrayMismatch(result, acceptsToken) {
  * Clerk's auth object of an `authenticateRequest` outcome (`RequestState.toAuth(opts)`).
  * @param {{ signedIn: boolean, tokenType: string | null, token?: string | null, claims?: string | null,
  *   machineData?: string | null, reason?: string | null, message?: string | null }} result the native outcome
- * @param {{ treatPendingAsSignedOut?: boolean }} [opts]
+ * @param {{ treatPendingAsSignedOut?: boolean }} [opts] `treatPendingAsSignedOut` (default `true`): a pending
+ *   session gives Clerk's signed-out object with `sessionStatus: 'pending'`; `false` gives the signed-in object
  * @param {object} [resolvedOptions] the resolved authenticateRequest options (apiUrl, apiVersion, secretKey, ...)
  */
 function authObjectOf(result, opts, resolvedOptions) {
@@ -172,7 +173,15 @@ function authObjectOf(result, opts, resolvedOptions) {
     }
     return unauthenticatedMachineObject(tokenType, { reason: result.reason, message: result.message ?? '', headers: new Headers() })
   }
-  if (tokenType === SESSION_TOKEN) return signedInAuthObject(context, result.token, result.claims)
+  if (tokenType === SESSION_TOKEN) {
+    const auth = signedInAuthObject(context, result.token, result.claims)
+    // Clerk's toAuth: a pending session (`sts: "pending"`: session tasks left, e.g. choosing an organization) is
+    // signed out unless the caller opts in with `treatPendingAsSignedOut: false`.
+    if (auth.sessionStatus === 'pending' && !(opts != null && opts.treatPendingAsSignedOut === false)) {
+      return signedOutAuthObject(undefined, 'pending')
+    }
+    return auth
+  }
   return authenticatedMachineObject(tokenType, result.token, JSON.parse(result.machineData || '{}'), context)
 }
 
