@@ -38,9 +38,13 @@ function createDebug(data) {
 const HAS_STRING_PARAMS = ['role', 'permission', 'feature', 'plan']
 
 /**
- * `has(params)` of a signed-in session. As Clerk's: a parameter of the wrong type (a non-string `role`,
- * `permission`, `feature` or `plan`, a params value that is not an object) answers false, never a throw; any
- * other failure of the native check also answers false (fail closed).
+ * `has(params)` of a signed-in session: Clerk's `createCheckAuthorization` (@clerk/shared 4.41.0), computed by
+ * the core (`AuthObject::has`): every requested dimension (role and permission; feature and plan;
+ * reverification) must pass, and reverification fails closed on a missing or invalid `fva`. As Clerk's, a
+ * parameter of the wrong type (a non-string `role`, `permission`, `feature` or `plan`; a `reverification` that
+ * is neither a preset name nor a `{ level, afterMinutes }` object) answers false, never a throw; a params value
+ * that is not an object answers false too (Clerk throws there); any other failure of the native check also
+ * answers false (fail closed).
  */
 function sessionHas(claimsJson, params) {
   if (params == null || typeof params !== 'object') return false
@@ -48,6 +52,8 @@ function sessionHas(claimsJson, params) {
     const v = params[name]
     if (v !== undefined && typeof v !== 'string') return false
   }
+  const r = params.reverification
+  if (r !== undefined && (r === null || (typeof r !== 'string' && typeof r !== 'object'))) return false
   try {
     return binding.sessionHas(claimsJson, params)
   } catch {
