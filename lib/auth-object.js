@@ -93,22 +93,45 @@ function signedOutAuthObject(debugData, initialSessionStatus) {
   }
 }
 
-/** Clerk's `authenticatedMachineObject(tokenType, token, verificationResult, debugData)`. */
+/** `subject` when it is a string starting with `prefix`, else null (Clerk's `subject.startsWith(prefix)`). */
+function ownerOf(subject, prefix) {
+  return typeof subject === 'string' && subject.startsWith(prefix) ? subject : null
+}
+
+/**
+ * Clerk's `authenticatedMachineObject(tokenType, token, verificationResult, debugData)` from the verified
+ * machine resource (the Backend API resource with camelCase keys, or the fields of a machine JWT):
+ * - `api_key`: `id`, `subject`, `name`, `claims`, `scopes`, `userId`/`orgId` when the subject is a `user_`/`org_` id;
+ * - `m2m_token`: `id`, `subject`, `claims`, `scopes`, `machineId` = subject;
+ * - `oauth_token`: `id`, `subject`, `scopes`, `userId` = subject (always), `clientId`.
+ */
 function authenticatedMachineObject(tokenType, token, data, debugData) {
-  const subject = typeof data.subject === 'string' ? data.subject : null
-  const auth = {
-    ...data,
-    tokenType,
-    isAuthenticated: true,
+  const base = {
+    id: data.id,
+    subject: data.subject,
     getToken: () => Promise.resolve(token),
     has: () => false,
     debug: createDebug(debugData),
+    isAuthenticated: true,
   }
-  if (tokenType === 'api_key' || tokenType === 'oauth_token') {
-    auth.userId = subject && subject.startsWith('user_') ? subject : auth.userId ?? null
-    auth.orgId = subject && subject.startsWith('org_') ? subject : auth.orgId ?? null
+  switch (tokenType) {
+    case 'api_key':
+      return {
+        ...base,
+        tokenType,
+        name: data.name,
+        claims: data.claims,
+        scopes: data.scopes,
+        userId: ownerOf(data.subject, 'user_'),
+        orgId: ownerOf(data.subject, 'org_'),
+      }
+    case 'm2m_token':
+      return { ...base, tokenType, claims: data.claims, scopes: data.scopes, machineId: data.subject }
+    case 'oauth_token':
+      return { ...base, tokenType, scopes: data.scopes, userId: data.subject, clientId: data.clientId }
+    default:
+      throw new Error(`Invalid token type: ${tokenType}`)
   }
-  return auth
 }
 
 /** Clerk's `unauthenticatedMachineObject(tokenType, debugData)`: the type's fields, all `null`. */
