@@ -7,28 +7,13 @@ const { defaultProxy, normalizeProxyPath, assertConfiguration, isValidHost, matc
 const { validateProxyOptions } = require('./lib/options')
 const { sendNodeError } = require('./lib/errors')
 const { authenticateRequest, resolveAuthOptions } = require('./lib/auth')
-const authObjects = require('./lib/auth-object')
+const { getAuthObjectForAcceptedToken } = require('./lib/auth-object')
 const { nativeVerifyOptions, verifyToken } = require('./lib/token')
 const { resolveIdentity, organizationRefusal } = require('./lib/identity')
 const { snapshotOf, matchesSnapshot } = require('./lib/memo')
 const { env } = require('./lib/env')
 const { createClerkClient, lazyClerkClient, isNativeClient } = require('./lib/client')
 const { version } = require('./package.json')
-
-// Clerk's getAuthObjectForAcceptedToken, from lib/auth-object.js (CONTRACT). Until that export lands, the same rule
-// over the auth objects lib/auth-object.js has today.
-const getAuthObjectForAcceptedToken =
-  typeof authObjects.getAuthObjectForAcceptedToken === 'function' ? authObjects.getAuthObjectForAcceptedToken : interimAcceptedTokenFilter
-
-function interimAcceptedTokenFilter(authObject, acceptsToken = 'session_token') {
-  if (acceptsToken === 'any') return authObject
-  if (Array.isArray(acceptsToken)) {
-    if (acceptsToken.includes('any') || acceptsToken.includes(authObject.tokenType)) return authObject
-    return { isAuthenticated: false, tokenType: null, getToken: async () => null, has: () => false, debug: () => ({}) }
-  }
-  if (authObject.tokenType === acceptsToken) return authObject
-  return authObjects.signedOutAuth(acceptsToken, 'token-type-mismatch', '')
-}
 
 const AUTH_BRAND = Symbol.for('clerk-native.express.auth')
 // Options of clerkMiddleware that are not authenticateRequest options.
