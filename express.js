@@ -190,9 +190,7 @@ function requestOptionsResolver(options, base, proxyPath) {
     const sat = valueOrFn(isSatellite, url, truthy(env('CLERK_IS_SATELLITE')))
     const dom = valueOrFn(domain, url) || env('CLERK_DOMAIN') || ''
     let proxy = valueOrFn(proxyUrl, url, env('CLERK_PROXY_URL') || '')
-    if (deriveProxyUrl && (typeof proxyEnabled !== 'function' || proxyEnabled(new URL((req.originalUrl || req.url || '/'), 'http://' + (req.headers.host || 'localhost'))))) {
-      proxy = proxyPath
-    }
+    if (deriveProxyUrl && proxyEnabledFor(proxyEnabled, req)) proxy = proxyPath
     proxy = absoluteProxyUrl(proxy, url)
     assertSatellite(sat, proxy, dom, options.signInUrl || env('CLERK_SIGN_IN_URL'), secretKey)
     const key = `${sat ? 1 : 0}\u0000${dom}\u0000${proxy}`
@@ -204,6 +202,22 @@ function requestOptionsResolver(options, base, proxyPath) {
     }
     return o
   }
+}
+
+/**
+ * Whether the Frontend API proxy is on for this request (for the derived `proxyUrl`): `enabled` itself, or its
+ * function called with the request URL as the proxy branch builds it. A request whose URL cannot be built (a
+ * malformed Host) derives nothing: it is not proxied either, and the route still runs.
+ */
+function proxyEnabledFor(enabled, req) {
+  if (typeof enabled !== 'function') return !!enabled
+  let url
+  try {
+    url = new URL(req.originalUrl || req.url || '/', 'http://' + (req.headers.host || 'localhost'))
+  } catch {
+    return false
+  }
+  return !!enabled(url)
 }
 
 /** Clerk's satellite assertions (messages as @clerk/express's). */
