@@ -180,8 +180,15 @@ function requestOptionsResolver(options, base, proxyPath) {
     deriveProxyUrl
   const secretKey = options.secretKey || env('CLERK_SECRET_KEY') || ''
   if (!dynamic) {
-    // Static: Clerk's satellite asserts once, at construction.
-    assertSatellite(isSatellite ?? truthy(env('CLERK_IS_SATELLITE')), proxyUrl || env('CLERK_PROXY_URL'), domain || env('CLERK_DOMAIN'), options.signInUrl || env('CLERK_SIGN_IN_URL'), secretKey)
+    // Static values: Clerk's satellite assertions are evaluated once; as Clerk's, a failing one fails each request
+    // (next(err)), not the app's start.
+    try {
+      assertSatellite(isSatellite ?? truthy(env('CLERK_IS_SATELLITE')), proxyUrl || env('CLERK_PROXY_URL'), domain || env('CLERK_DOMAIN'), options.signInUrl || env('CLERK_SIGN_IN_URL'), secretKey)
+    } catch (err) {
+      return () => {
+        throw err
+      }
+    }
     return null
   }
   const byKey = new Map()

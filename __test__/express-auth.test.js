@@ -431,6 +431,22 @@ describe('Express: the rest of @clerk/express 2.1.70 (function options, state he
     ])
   })
 
+  test("a satellite without domain/proxyUrl, or a development satellite without an absolute signInUrl: Clerk's error through next(err) on each request", async () => {
+    const app = express()
+    app.get('/a', clerkMiddleware({ jwtKey, isSatellite: true }), (req, res) => res.json({ ok: true }))
+    app.get('/b', clerkMiddleware({ jwtKey, isSatellite: (url) => url.pathname === '/b', domain: 'sat.example.net', secretKey: 'sk_test_sat' }), (req, res) => res.json({ ok: true }))
+    app.get('/c', clerkMiddleware({ jwtKey, isSatellite: true, domain: 'sat.example.net', secretKey: 'sk_test_sat', signInUrl: 'https://primary.example.com/sign-in' }), (req, res) => res.json({ ok: true }))
+    app.use((err, req, res, _next) => res.status(500).json({ error: err.message }))
+    const url = await listen(app)
+    const a = await get(`${url}/a`)
+    assert.equal(a.status, 500)
+    assert.equal(a.json.error, 'Missing domain and proxyUrl. A satellite application needs to specify a domain or a proxyUrl')
+    const b = await get(`${url}/b`)
+    assert.equal(b.status, 500)
+    assert.match(b.json.error, /Invalid signInUrl\. A satellite application requires a signInUrl for development instances/)
+    assert.equal((await get(`${url}/c`)).status, 200)
+  })
+
   test("authenticateRequest as @clerk/express exports it ({ clerkClient, request, options }) and as the core's (request, options)", async () => {
     const { authenticateRequest } = require('../express')
     const client = createClerkClient({ jwtKey })
