@@ -354,6 +354,23 @@ describe('Express: the rest of @clerk/express 2.1.70 (function options, state he
     assert.ok(bad.headers.get('x-clerk-auth-reason'))
   })
 
+  test('x-clerk-auth-message never turns a hostile token into a 500: a message Node cannot send as a header is left out', async () => {
+    const app = express()
+    app.use(clerkMiddleware({ jwtKey }))
+    app.get('/me', (req, res) => res.json({ userId: getAuth(req).userId }))
+    app.use((err, req, res, _next) => res.status(500).json({ error: err.message }))
+    const url = await listen(app)
+    for (const header of [{ alg: 'RS\u2603' }, { typ: 'J\u2603T' }, { alg: 'RS256\u00e9' }, { alg: 'x'.repeat(5000) }]) {
+      const token = T.encodeJwt({ typ: 'JWT', kid: key.kid, alg: 'RS256', ...header }, T.sessionClaims(), 'sig')
+      const r = await get(`${url}/me`, { authorization: `Bearer ${token}` })
+      assert.equal(r.status, 200, JSON.stringify(header).slice(0, 40))
+      assert.deepEqual(r.json, { userId: null })
+      assert.equal(r.headers.get('x-clerk-auth-status'), 'signed-out')
+      const message = r.headers.get('x-clerk-auth-message')
+      if (message !== null) assert.ok(message.length < 400, 'capped')
+    }
+  })
+
   test('every RequestState header is appended (Set-Cookie kept as separate headers); a Location answers 307 with no body; a handshake without Location goes to next(err)', async () => {
     // A real client of ours whose authenticateRequest adds what a refresh or handshake would (hs owns producing them).
     const client = createClerkClient({ jwtKey })
