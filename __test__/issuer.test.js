@@ -67,6 +67,8 @@ describe('issuer: verifyToken as Clerk 3.25.0', () => {
       [{ iss: 'https://bad.example', nbf: now + 3600 }, {}],
       [{ iss: 'https://bad.example', iat: now + 3600 }, {}],
       [{ iss: 'https://bad.example', azp: 'https://evil.example' }, { authorizedParties: ['https://app.example'] }],
+      [{ iss: 'https://bad.example', aud: 'x' }, { audience: 'y' }],
+      [{ iss: 'https://bad.example', aud: ['x', 'z'] }, { audience: ['y'] }],
       [{ iss: 'https://bad.example', sub: 7 }, {}],
     ]
     for (const [claimsIn, extra] of cases) {

@@ -449,8 +449,8 @@ fn is_truthy(v: &Value) -> bool {
 }
 
 /// Clerk's audience check. `aud` (string or array) must share a value with `audience` when both are non-empty.
-/// Session tokens report the claim as an array (`wrapped`), as Clerk's `verifyJwt` passes `[aud]`; an array claim
-/// and a non-string claim are checked too (fail closed) where Clerk skips them.
+/// `wrapped` reports a string claim as an array, as @clerk/backend before 3.25 did (its `verifyJwt` passed
+/// `[aud]`); an array claim and a non-string claim are checked too (fail closed) where Clerk skips them.
 pub(crate) fn check_audience(
     aud: Option<&Value>,
     audience: &[String],
@@ -520,7 +520,8 @@ pub(crate) fn check_claims(
         )));
     }
 
-    check_audience(payload.get("aud"), &options.audience, true)?;
+    // 3.25.0's verifyJwt passes the claim as it is (3.16.10 wrapped it in an array).
+    check_audience(payload.get("aud"), &options.audience, false)?;
 
     if !options.authorized_parties.is_empty() {
         let azp = payload.get("azp");
