@@ -6,6 +6,8 @@
 
 const binding = require('../binding.js')
 
+const { version: PACKAGE_VERSION } = require('../package.json')
+
 const SESSION_TOKEN = 'session_token'
 const MACHINE_TOKEN_TYPES = new Set(['api_key', 'm2m_token', 'oauth_token'])
 
@@ -61,12 +63,143 @@ function sessionHas(claimsJson, params) {
   }
 }
 
+// Backend API request defaults, as the core sends them (crates/core/src/transport.rs) and Clerk's buildRequest.
+const DEFAULT_API_URL = 'https://api.clerk.com'
+const DEFAULT_API_VERSION = 'v1'
+const SUPPORTED_BAPI_VERSION = '2026-05-12'
+const USER_AGENT = `clerk-native/${PACKAGE_VERSION}`
+
+/**
+ * The error of a refused Backend API call when `@clerk/backend` is not installed: the fields of Clerk's
+ * `ClerkAPIResponseError` (`status`, `errors[{ code, message, longMessage, meta }]`, `clerkTraceId`,
+ * `retryAfter`, `code: 'api_response_error'`).
+ */
+class ClerkAPIResponseError extends Error {
+  constructor(message, { data, status, clerkTraceId, retryAfter }) {
+    super(message)
+    this.name = 'ClerkAPIResponseError'
+    this.code = 'api_response_error'
+    this.clerkError = true
+    this.status = status
+    this.clerkTraceId = clerkTraceId
+    this.retryAfter = retryAfter
+    this.errors = (data || []).map(apiErrorOf)
+  }
+}
+
+/** Clerk's `ClerkAPIError` fields of one Backend API error (snake_case JSON → camelCase). */
+function apiErrorOf(json) {
+  const meta = json.meta || {}
+  return {
+    code: json.code,
+    message: json.message,
+    longMessage: json.long_message,
+    meta: {
+      paramName: meta.param_name,
+      sessionId: meta.session_id,
+      emailAddresses: meta.email_addresses,
+      identifiers: meta.identifiers,
+      zxcvbn: meta.zxcvbn,
+      plan: meta.plan,
+      isPlanUpgradePossible: meta.is_plan_upgrade_possible,
+    },
+  }
+}
+
+let responseErrorClass
+/** `@clerk/backend`'s `ClerkAPIResponseError` (from `@clerk/shared/error`) when installed, else ours. */
+function responseErrorClassOf() {
+  if (responseErrorClass === undefined) {
+    try {
+      responseErrorClass = require('@clerk/backend/errors').ClerkAPIResponseError
+    } catch {
+      responseErrorClass = null
+    }
+    if (typeof responseErrorClass !== 'function') responseErrorClass = ClerkAPIResponseError
+  }
+  return responseErrorClass
+}
+
+/** Clerk's `joinPaths`: non-empty parts joined by `/`, repeated slashes (not after `:`) collapsed. */
+function joinPaths(...parts) {
+  return parts
+    .filter((p) => p)
+    .join('/')
+    .replace(/(?<!:)\/{1,}/g, '/')
+}
+
+/**
+ * Clerk's `SessionAPI.getToken(sessionId, template, expiresInSeconds)` as `getToken()` calls it: `POST
+ * {apiUrl}/{apiVersion}/sessions/{sessionId}/tokens[/{template}]` with `{"expires_in_seconds": n}` only when
+ * given, the Backend API headers, resolving to the response's `jwt`; a refusal rejects with a
+ * `ClerkAPIResponseError` (status, errors, clerkTraceId, retryAfter), as Clerk's request layer throws it.
+ */
+async function mintSessionToken(context, sessionId, template, expiresInSeconds) {
+  const secretKey = context.secretKey
+  if (typeof secretKey !== 'string' || secretKey === '') {
+    throw new Error(
+      'clerk-native: getToken({ template, expiresInSeconds }) mints the token through the Backend API and needs a secret key: set the secretKey option (or CLERK_SECRET_KEY) of clerkMiddleware / authenticateRequest.',
+    )
+  }
+  // Path segments are percent-encoded (Clerk puts the template name in the URL as it is).
+  const path = ['sessions', encodeURIComponent(sessionId), 'tokens']
+  if (template) path.push(encodeURIComponent(template))
+  const url = joinPaths(context.apiUrl || DEFAULT_API_URL, context.apiVersion || DEFAULT_API_VERSION, ...path)
+  const headers = {
+    'Clerk-API-Version': SUPPORTED_BAPI_VERSION,
+    'User-Agent': USER_AGENT,
+    Authorization: `Bearer ${secretKey}`,
+    'Content-Type': 'application/json',
+  }
+  const init = { method: 'POST', headers }
+  if (expiresInSeconds !== undefined) init.body = JSON.stringify({ expires_in_seconds: expiresInSeconds })
+  const ErrorClass = responseErrorClassOf()
+  let res
+  let body
+  try {
+    res = await fetch(new URL(url).href, init)
+    body = res.headers.get('content-type') === 'application/json' ? await res.json() : await res.text()
+  } catch (err) {
+    const error = new ErrorClass('', { data: [], status: undefined, clerkTraceId: traceIdOf(err, res), retryAfter: undefined })
+    error.errors = [{ code: 'unexpected_error', message: (err && err.message) || 'Unexpected error' }]
+    throw error
+  }
+  if (!res.ok) {
+    const data = body && typeof body === 'object' && Array.isArray(body.errors) ? body.errors : []
+    throw new ErrorClass(res.statusText || '', { data, status: res.status, clerkTraceId: traceIdOf(body, res), retryAfter: retryAfterOf(res) })
+  }
+  return body == null ? body : body.jwt
+}
+
+function traceIdOf(data, res) {
+  if (data && typeof data === 'object' && typeof data.clerk_trace_id === 'string') return data.clerk_trace_id
+  return (res && res.headers.get('cf-ray')) || ''
+}
+
+function retryAfterOf(res) {
+  const value = parseInt(res.headers.get('retry-after') || '', 10)
+  return Number.isNaN(value) ? undefined : value
+}
+
+/**
+ * Clerk's `createGetToken`: `getToken()` is the request's session token; `getToken({ template })` or
+ * `getToken({ expiresInSeconds })` mints one through the Backend API; `null` without a session id.
+ */
+function createGetToken(context, sessionId, sessionToken) {
+  return async (options = {}) => {
+    if (!sessionId) return null
+    const o = options == null ? {} : options
+    if (o.template || o.expiresInSeconds !== undefined) return mintSessionToken(context, sessionId, o.template, o.expiresInSeconds)
+    return sessionToken
+  }
+}
+
 /** Clerk's `signedInAuthObject(authenticateContext, sessionToken, sessionClaims)` from verified claims JSON. */
 function signedInAuthObject(context, token, claimsJson) {
   const auth = JSON.parse(binding.sessionAuthObject(claimsJson))
   auth.tokenType = SESSION_TOKEN
   auth.isAuthenticated = true
-  auth.getToken = async () => token
+  auth.getToken = createGetToken(context, auth.sessionId, token)
   auth.has = (params) => sessionHas(claimsJson, params)
   auth.debug = createDebug({ ...context, sessionToken: token })
   return auth
@@ -262,4 +395,5 @@ module.exports = {
   invalidTokenAuthObject,
   createDebug,
   sessionHas,
+  ClerkAPIResponseError,
 }
