@@ -301,9 +301,18 @@ function invalidTokenAuthObject() {
   }
 }
 
-/** The authenticate context `debug()` shows: the resolved options (keys cut by createDebug). */
-function debugContext(resolvedOptions) {
-  return resolvedOptions == null || typeof resolvedOptions !== 'object' ? {} : { ...resolvedOptions }
+/**
+ * The authenticate context `debug()` shows (Clerk's `AuthenticateContext`): the resolved options, then the
+ * request-derived fields the native outcome carries in `result.context` (an object, or a function returning one,
+ * called when the auth object is built) when it has them (`method`,
+ * `tokenInHeader`, `sessionTokenInCookie`, `clientUat`, `devBrowserToken`, `handshakeToken`, `instanceType`,
+ * `frontendApi`, ...). createDebug cuts keys and tokens to 7 characters.
+ */
+function debugContext(resolvedOptions, result) {
+  const context = resolvedOptions != null && typeof resolvedOptions === 'object' ? { ...resolvedOptions } : {}
+  const extra = result == null ? undefined : typeof result.context === 'function' ? result.context() : result.context
+  if (extra != null && typeof extra === 'object') Object.assign(context, extra)
+  return context
 }
 
 /**
@@ -323,10 +332,19 @@ function isArrayMismatch(result, acceptsToken) {
  *   machineData?: string | null, reason?: string | null, message?: string | null }} result the native outcome
  * @param {{ treatPendingAsSignedOut?: boolean }} [opts] `treatPendingAsSignedOut` (default `true`): a pending
  *   session gives Clerk's signed-out object with `sessionStatus: 'pending'`; `false` gives the signed-in object
- * @param {object} [resolvedOptions] the resolved authenticateRequest options (apiUrl, apiVersion, secretKey, ...)
+ * @param {object} [resolvedOptions] the resolved authenticateRequest options (apiUrl, apiVersion, secretKey, ...):
+ *   `getToken({ template })` calls the Backend API with them, and `debug()` shows them (keys cut to 7 characters)
+ *
+ * `debug()` is Clerk's `createDebug`: a copy of the authenticate context (the resolved options, plus
+ * `result.context` when given) with `secretKey`, `jwtKey`, `sessionToken`, `tokenInHeader`,
+ * `sessionTokenInCookie`, `refreshTokenInCookie`, `devBrowserToken` and `handshakeToken` cut to their first 7
+ * characters (`''` when absent; `machineSecretKey` too, which Clerk leaves whole). Signed in: plus `sessionToken`;
+ * signed out: plus `status`, `reason`, `message`; a pending session signed out by default, a filtered object
+ * (`getAuthObjectForAcceptedToken`) and an unauthenticated machine object show only the cut keys (the latter also
+ * `reason`, `message`, `headers`); the invalid-token object shows `{}`.
  */
 function authObjectOf(result, opts, resolvedOptions) {
-  const context = debugContext(resolvedOptions)
+  const context = debugContext(resolvedOptions, result)
   const tokenType = result.tokenType ?? null
   if (!result.signedIn) {
     if (tokenType === null || isArrayMismatch(result, context.acceptsToken)) return invalidTokenAuthObject()
