@@ -24,13 +24,20 @@ const DEBUG_CUT_KEYS = [
   'handshakeToken',
 ]
 
+/** Debug data computed when `debug()` is called (the context copy stays off the request path). */
+class LazyDebugData {
+  constructor(compute) {
+    this.compute = compute
+  }
+}
+
 /**
  * Clerk's `createDebug(data)`: `debug()` returns a copy of the authenticate context with the keys and tokens
- * cut to 7 characters (`''` when absent).
+ * cut to 7 characters (`''` when absent). `data` may be a LazyDebugData, computed at each call.
  */
 function createDebug(data) {
   return () => {
-    const res = { ...data }
+    const res = data instanceof LazyDebugData ? { ...data.compute() } : { ...data }
     for (const key of DEBUG_CUT_KEYS) res[key] = String(res[key] || '').substring(0, 7)
     if (res.machineSecretKey) res.machineSecretKey = String(res.machineSecretKey).substring(0, 7)
     return { ...res }
@@ -194,14 +201,17 @@ function createGetToken(context, sessionId, sessionToken) {
   }
 }
 
-/** Clerk's `signedInAuthObject(authenticateContext, sessionToken, sessionClaims)` from verified claims JSON. */
-function signedInAuthObject(context, token, claimsJson) {
+/**
+ * Clerk's `signedInAuthObject(authenticateContext, sessionToken, sessionClaims)` from verified claims JSON:
+ * `options` (apiUrl, apiVersion, secretKey) serve getToken({ template }), `debugData` debug().
+ */
+function signedInAuthObject(options, token, claimsJson, debugData) {
   const auth = JSON.parse(binding.sessionAuthObject(claimsJson))
   auth.tokenType = SESSION_TOKEN
   auth.isAuthenticated = true
-  auth.getToken = createGetToken(context, auth.sessionId, token)
+  auth.getToken = createGetToken(options, auth.sessionId, token)
   auth.has = (params) => sessionHas(claimsJson, params)
-  auth.debug = createDebug({ ...context, sessionToken: token })
+  auth.debug = createDebug(debugData === undefined ? { ...options, sessionToken: token } : debugData)
   return auth
 }
 
@@ -304,13 +314,13 @@ function invalidTokenAuthObject() {
 /**
  * The authenticate context `debug()` shows (Clerk's `AuthenticateContext`): the resolved options, then the
  * request-derived fields the native outcome carries in `result.context` (an object, or a function returning one,
- * called when the auth object is built) when it has them (`method`,
+ * called when `debug()` is) when it has them (`method`,
  * `tokenInHeader`, `sessionTokenInCookie`, `clientUat`, `devBrowserToken`, `handshakeToken`, `instanceType`,
  * `frontendApi`, ...). createDebug cuts keys and tokens to 7 characters.
  */
-function debugContext(resolvedOptions, result) {
-  const context = resolvedOptions != null && typeof resolvedOptions === 'object' ? { ...resolvedOptions } : {}
-  const extra = result == null ? undefined : typeof result.context === 'function' ? result.context() : result.context
+function debugContext(options, result) {
+  const context = { ...options }
+  const extra = typeof result.context === 'function' ? result.context() : result.context
   if (extra != null && typeof extra === 'object') Object.assign(context, extra)
   return context
 }
@@ -344,17 +354,20 @@ function isArrayMismatch(result, acceptsToken) {
  * `reason`, `message`, `headers`); the invalid-token object shows `{}`.
  */
 function authObjectOf(result, opts, resolvedOptions) {
-  const context = debugContext(resolvedOptions, result)
+  const options = resolvedOptions != null && typeof resolvedOptions === 'object' ? resolvedOptions : {}
   const tokenType = result.tokenType ?? null
+  const message = result.message ?? ''
   if (!result.signedIn) {
-    if (tokenType === null || isArrayMismatch(result, context.acceptsToken)) return invalidTokenAuthObject()
+    if (tokenType === null || isArrayMismatch(result, options.acceptsToken)) return invalidTokenAuthObject()
     if (tokenType === SESSION_TOKEN) {
-      return signedOutAuthObject({ ...context, status: 'signed-out', reason: result.reason, message: result.message ?? '' })
+      const debugData = new LazyDebugData(() => ({ ...debugContext(options, result), status: 'signed-out', reason: result.reason, message }))
+      return signedOutAuthObject(debugData)
     }
-    return unauthenticatedMachineObject(tokenType, { reason: result.reason, message: result.message ?? '', headers: new Headers() })
+    return unauthenticatedMachineObject(tokenType, { reason: result.reason, message, headers: new Headers() })
   }
   if (tokenType === SESSION_TOKEN) {
-    const auth = signedInAuthObject(context, result.token, result.claims)
+    const debugData = new LazyDebugData(() => ({ ...debugContext(options, result), sessionToken: result.token }))
+    const auth = signedInAuthObject(options, result.token, result.claims, debugData)
     // Clerk's toAuth: a pending session (`sts: "pending"`: session tasks left, e.g. choosing an organization) is
     // signed out unless the caller opts in with `treatPendingAsSignedOut: false`.
     if (auth.sessionStatus === 'pending' && !(opts != null && opts.treatPendingAsSignedOut === false)) {
@@ -362,7 +375,8 @@ function authObjectOf(result, opts, resolvedOptions) {
     }
     return auth
   }
-  return authenticatedMachineObject(tokenType, result.token, JSON.parse(result.machineData || '{}'), context)
+  const debugData = new LazyDebugData(() => debugContext(options, result))
+  return authenticatedMachineObject(tokenType, result.token, JSON.parse(result.machineData || '{}'), debugData)
 }
 
 function isTokenTypeAccepted(tokenType, acceptsToken) {
