@@ -344,6 +344,8 @@ export interface NativeVerifyOptions {
   audience?: Array<string>
   /** Accepted `azp` values (when non-empty, `azp` is required). */
   authorizedParties?: Array<string>
+  /** Accepted `iss` values (when non-empty, `iss` must equal one of them: `token-invalid-issuer`). */
+  issuer?: Array<string>
   /** Clock skew in ms. Default 5000. */
   clockSkewInMs?: number
   /** Accepted `typ` values. Default `['JWT']` (a token without `typ` is accepted when unset). */

@@ -146,6 +146,7 @@ export type TokenVerificationErrorReason =
   | 'token-invalid'
   | 'token-invalid-algorithm'
   | 'token-invalid-authorized-parties'
+  | 'token-invalid-issuer'
   | 'token-invalid-signature'
   | 'token-not-active-yet'
   | 'token-iat-in-the-future'
@@ -201,6 +202,11 @@ export interface VerifyTokenOptions {
   audience?: string | string[]
   /** Accepted `azp` values; when non-empty, `azp` is required. */
   authorizedParties?: string[]
+  /**
+   * Accepted `iss` values (a string or a list; empty strings are ignored). When set, `iss` must be a string equal
+   * to one of them, else `token-invalid-issuer` (checked after `azp`, before `exp`, as Clerk does).
+   */
+  issuer?: string | string[]
   /** Allowed clock skew in ms for exp/nbf/iat. Default 5000 (a non-finite value means 5000). */
   clockSkewInMs?: number
   /** Accepted `typ` values. Default `'JWT'`; a token without `typ` is accepted when this is unset. */

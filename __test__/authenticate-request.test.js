@@ -331,7 +331,9 @@ describe('authenticateRequest: machine tokens against a Backend API stand-in (SP
     assert.equal(a.name, 'CI key')
     assert.deepEqual(a.scopes, ['read', 'write'])
     assert.deepEqual(a.claims, { team: 'x' })
-    assert.equal(a.createdAt, 1700000000000)
+    // Clerk's api_key auth object carries id, subject, name, claims, scopes, userId, orgId (not the other fields).
+    assert.equal('createdAt' in a, false)
+    assert.equal(a.machineId, undefined)
     assert.equal(await a.getToken(), token)
   })
 
@@ -492,7 +494,8 @@ describe('authenticateRequest: machine tokens against a Backend API stand-in (SP
       assert.equal(a.id, 'mt_jti_1')
       assert.equal(a.subject, 'mch_1')
       assert.deepEqual(a.scopes, ['mch_2', 'mch_3'])
-      assert.equal(a.expiration, (now + 60) * 1000)
+      assert.equal(a.machineId, 'mch_1')
+      assert.deepEqual(a.claims, { scopes: 'mch_2 mch_3', custom: 'c' })
       assertSignedOut(await auth(bearer(token), { jwtKey }), { reason: 'token-type-mismatch' })
       assert.equal(bapi.requests.length, n)
     })

@@ -343,7 +343,7 @@ describe('messages echo at most 64 characters of a token field', () => {
         long: T.signJwt(key, claims({ aud: big })),
         short: T.signJwt(key, claims({ aud: 'b' })),
         opts: { audience: 'a' },
-        message: 'Invalid JWT audience claim array (aud) ["b"]. Is not included in "["a"]".',
+        message: 'Invalid JWT audience claim (aud) "b". Is not included in "["a"]".',
       },
       {
         long: T.signJwt(key, claims({ azp: big })),

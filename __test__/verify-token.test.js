@@ -226,7 +226,7 @@ describe('verifyToken: reason codes (table-driven, jwtKey)', () => {
       token: () => T.signJwt(key, { ...valid(), aud: 'x' }),
       options: { audience: 'a' },
       reason: 'token-verification-failed',
-      message: 'Invalid JWT audience claim array (aud) ["x"]. Is not included in "["a"]".',
+      message: 'Invalid JWT audience claim (aud) "x". Is not included in "["a"]".',
       action: ENSURE_CLERK_JWT,
     },
     {

@@ -6,6 +6,8 @@
 
 const binding = require('../binding.js')
 
+const { version: PACKAGE_VERSION } = require('../package.json')
+
 const SESSION_TOKEN = 'session_token'
 const MACHINE_TOKEN_TYPES = new Set(['api_key', 'm2m_token', 'oauth_token'])
 
@@ -22,13 +24,20 @@ const DEBUG_CUT_KEYS = [
   'handshakeToken',
 ]
 
+/** Debug data computed when `debug()` is called (the context copy stays off the request path). */
+class LazyDebugData {
+  constructor(compute) {
+    this.compute = compute
+  }
+}
+
 /**
  * Clerk's `createDebug(data)`: `debug()` returns a copy of the authenticate context with the keys and tokens
- * cut to 7 characters (`''` when absent).
+ * cut to 7 characters (`''` when absent). `data` may be a LazyDebugData, computed at each call.
  */
 function createDebug(data) {
   return () => {
-    const res = { ...data }
+    const res = data instanceof LazyDebugData ? { ...data.compute() } : { ...data }
     for (const key of DEBUG_CUT_KEYS) res[key] = String(res[key] || '').substring(0, 7)
     if (res.machineSecretKey) res.machineSecretKey = String(res.machineSecretKey).substring(0, 7)
     return { ...res }
@@ -61,14 +70,148 @@ function sessionHas(claimsJson, params) {
   }
 }
 
-/** Clerk's `signedInAuthObject(authenticateContext, sessionToken, sessionClaims)` from verified claims JSON. */
-function signedInAuthObject(context, token, claimsJson) {
+// Backend API request defaults, as the core sends them (crates/core/src/transport.rs) and Clerk's buildRequest.
+const DEFAULT_API_URL = 'https://api.clerk.com'
+const DEFAULT_API_VERSION = 'v1'
+const SUPPORTED_BAPI_VERSION = '2026-05-12'
+const USER_AGENT = `clerk-native/${PACKAGE_VERSION}`
+
+/**
+ * The error of a refused Backend API call when `@clerk/backend` is not installed: the fields of Clerk's
+ * `ClerkAPIResponseError` (`status`, `errors[{ code, message, longMessage, meta }]`, `clerkTraceId`,
+ * `retryAfter`, `code: 'api_response_error'`).
+ */
+class ClerkAPIResponseError extends Error {
+  constructor(message, { data, status, clerkTraceId, retryAfter }) {
+    super(message)
+    this.name = 'ClerkAPIResponseError'
+    this.code = 'api_response_error'
+    this.clerkError = true
+    this.status = status
+    this.clerkTraceId = clerkTraceId
+    this.retryAfter = retryAfter
+    this.errors = (data || []).map(apiErrorOf)
+  }
+}
+
+/** Clerk's `ClerkAPIError` fields of one Backend API error (snake_case JSON → camelCase). */
+function apiErrorOf(json) {
+  const meta = json.meta || {}
+  return {
+    code: json.code,
+    message: json.message,
+    longMessage: json.long_message,
+    meta: {
+      paramName: meta.param_name,
+      sessionId: meta.session_id,
+      emailAddresses: meta.email_addresses,
+      identifiers: meta.identifiers,
+      zxcvbn: meta.zxcvbn,
+      plan: meta.plan,
+      isPlanUpgradePossible: meta.is_plan_upgrade_possible,
+    },
+  }
+}
+
+let responseErrorClass
+/** `@clerk/backend`'s `ClerkAPIResponseError` (from `@clerk/shared/error`) when installed, else ours. */
+function responseErrorClassOf() {
+  if (responseErrorClass === undefined) {
+    try {
+      responseErrorClass = require('@clerk/backend/errors').ClerkAPIResponseError
+    } catch {
+      responseErrorClass = null
+    }
+    if (typeof responseErrorClass !== 'function') responseErrorClass = ClerkAPIResponseError
+  }
+  return responseErrorClass
+}
+
+/** Clerk's `joinPaths`: non-empty parts joined by `/`, repeated slashes (not after `:`) collapsed. */
+function joinPaths(...parts) {
+  return parts
+    .filter((p) => p)
+    .join('/')
+    .replace(/(?<!:)\/{1,}/g, '/')
+}
+
+/**
+ * Clerk's `SessionAPI.getToken(sessionId, template, expiresInSeconds)` as `getToken()` calls it: `POST
+ * {apiUrl}/{apiVersion}/sessions/{sessionId}/tokens[/{template}]` with `{"expires_in_seconds": n}` only when
+ * given, the Backend API headers, resolving to the response's `jwt`; a refusal rejects with a
+ * `ClerkAPIResponseError` (status, errors, clerkTraceId, retryAfter), as Clerk's request layer throws it.
+ */
+async function mintSessionToken(context, sessionId, template, expiresInSeconds) {
+  const secretKey = context.secretKey
+  if (typeof secretKey !== 'string' || secretKey === '') {
+    throw new Error(
+      'clerk-native: getToken({ template, expiresInSeconds }) mints the token through the Backend API and needs a secret key: set the secretKey option (or CLERK_SECRET_KEY) of clerkMiddleware / authenticateRequest.',
+    )
+  }
+  // Path segments are percent-encoded (Clerk puts the template name in the URL as it is).
+  const path = ['sessions', encodeURIComponent(sessionId), 'tokens']
+  if (template) path.push(encodeURIComponent(template))
+  const url = joinPaths(context.apiUrl || DEFAULT_API_URL, context.apiVersion || DEFAULT_API_VERSION, ...path)
+  const headers = {
+    'Clerk-API-Version': SUPPORTED_BAPI_VERSION,
+    'User-Agent': USER_AGENT,
+    Authorization: `Bearer ${secretKey}`,
+    'Content-Type': 'application/json',
+  }
+  const init = { method: 'POST', headers }
+  if (expiresInSeconds !== undefined) init.body = JSON.stringify({ expires_in_seconds: expiresInSeconds })
+  const ErrorClass = responseErrorClassOf()
+  let res
+  let body
+  try {
+    res = await fetch(new URL(url).href, init)
+    body = res.headers.get('content-type') === 'application/json' ? await res.json() : await res.text()
+  } catch (err) {
+    const error = new ErrorClass('', { data: [], status: undefined, clerkTraceId: traceIdOf(err, res), retryAfter: undefined })
+    error.errors = [{ code: 'unexpected_error', message: (err && err.message) || 'Unexpected error' }]
+    throw error
+  }
+  if (!res.ok) {
+    const data = body && typeof body === 'object' && Array.isArray(body.errors) ? body.errors : []
+    throw new ErrorClass(res.statusText || '', { data, status: res.status, clerkTraceId: traceIdOf(body, res), retryAfter: retryAfterOf(res) })
+  }
+  return body == null ? body : body.jwt
+}
+
+function traceIdOf(data, res) {
+  if (data && typeof data === 'object' && typeof data.clerk_trace_id === 'string') return data.clerk_trace_id
+  return (res && res.headers.get('cf-ray')) || ''
+}
+
+function retryAfterOf(res) {
+  const value = parseInt(res.headers.get('retry-after') || '', 10)
+  return Number.isNaN(value) ? undefined : value
+}
+
+/**
+ * Clerk's `createGetToken`: `getToken()` is the request's session token; `getToken({ template })` or
+ * `getToken({ expiresInSeconds })` mints one through the Backend API; `null` without a session id.
+ */
+function createGetToken(context, sessionId, sessionToken) {
+  return async (options = {}) => {
+    if (!sessionId) return null
+    const o = options == null ? {} : options
+    if (o.template || o.expiresInSeconds !== undefined) return mintSessionToken(context, sessionId, o.template, o.expiresInSeconds)
+    return sessionToken
+  }
+}
+
+/**
+ * Clerk's `signedInAuthObject(authenticateContext, sessionToken, sessionClaims)` from verified claims JSON:
+ * `options` (apiUrl, apiVersion, secretKey) serve getToken({ template }), `debugData` debug().
+ */
+function signedInAuthObject(options, token, claimsJson, debugData) {
   const auth = JSON.parse(binding.sessionAuthObject(claimsJson))
   auth.tokenType = SESSION_TOKEN
   auth.isAuthenticated = true
-  auth.getToken = async () => token
+  auth.getToken = createGetToken(options, auth.sessionId, token)
   auth.has = (params) => sessionHas(claimsJson, params)
-  auth.debug = createDebug({ ...context, sessionToken: token })
+  auth.debug = createDebug(debugData === undefined ? { ...options, sessionToken: token } : debugData)
   return auth
 }
 
@@ -168,9 +311,18 @@ function invalidTokenAuthObject() {
   }
 }
 
-/** The authenticate context `debug()` shows: the resolved options (keys cut by createDebug). */
-function debugContext(resolvedOptions) {
-  return resolvedOptions == null || typeof resolvedOptions !== 'object' ? {} : { ...resolvedOptions }
+/**
+ * The authenticate context `debug()` shows (Clerk's `AuthenticateContext`): the resolved options, then the
+ * request-derived fields the native outcome carries in `result.context` (an object, or a function returning one,
+ * called when `debug()` is) when it has them (`method`,
+ * `tokenInHeader`, `sessionTokenInCookie`, `clientUat`, `devBrowserToken`, `handshakeToken`, `instanceType`,
+ * `frontendApi`, ...). createDebug cuts keys and tokens to 7 characters.
+ */
+function debugContext(options, result) {
+  const context = { ...options }
+  const extra = typeof result.context === 'function' ? result.context() : result.context
+  if (extra != null && typeof extra === 'object') Object.assign(context, extra)
+  return context
 }
 
 /**
@@ -190,20 +342,32 @@ function isArrayMismatch(result, acceptsToken) {
  *   machineData?: string | null, reason?: string | null, message?: string | null }} result the native outcome
  * @param {{ treatPendingAsSignedOut?: boolean }} [opts] `treatPendingAsSignedOut` (default `true`): a pending
  *   session gives Clerk's signed-out object with `sessionStatus: 'pending'`; `false` gives the signed-in object
- * @param {object} [resolvedOptions] the resolved authenticateRequest options (apiUrl, apiVersion, secretKey, ...)
+ * @param {object} [resolvedOptions] the resolved authenticateRequest options (apiUrl, apiVersion, secretKey, ...):
+ *   `getToken({ template })` calls the Backend API with them, and `debug()` shows them (keys cut to 7 characters)
+ *
+ * `debug()` is Clerk's `createDebug`: a copy of the authenticate context (the resolved options, plus
+ * `result.context` when given) with `secretKey`, `jwtKey`, `sessionToken`, `tokenInHeader`,
+ * `sessionTokenInCookie`, `refreshTokenInCookie`, `devBrowserToken` and `handshakeToken` cut to their first 7
+ * characters (`''` when absent; `machineSecretKey` too, which Clerk leaves whole). Signed in: plus `sessionToken`;
+ * signed out: plus `status`, `reason`, `message`; a pending session signed out by default, a filtered object
+ * (`getAuthObjectForAcceptedToken`) and an unauthenticated machine object show only the cut keys (the latter also
+ * `reason`, `message`, `headers`); the invalid-token object shows `{}`.
  */
 function authObjectOf(result, opts, resolvedOptions) {
-  const context = debugContext(resolvedOptions)
+  const options = resolvedOptions != null && typeof resolvedOptions === 'object' ? resolvedOptions : {}
   const tokenType = result.tokenType ?? null
+  const message = result.message ?? ''
   if (!result.signedIn) {
-    if (tokenType === null || isArrayMismatch(result, context.acceptsToken)) return invalidTokenAuthObject()
+    if (tokenType === null || isArrayMismatch(result, options.acceptsToken)) return invalidTokenAuthObject()
     if (tokenType === SESSION_TOKEN) {
-      return signedOutAuthObject({ ...context, status: 'signed-out', reason: result.reason, message: result.message ?? '' })
+      const debugData = new LazyDebugData(() => ({ ...debugContext(options, result), status: 'signed-out', reason: result.reason, message }))
+      return signedOutAuthObject(debugData)
     }
-    return unauthenticatedMachineObject(tokenType, { reason: result.reason, message: result.message ?? '', headers: new Headers() })
+    return unauthenticatedMachineObject(tokenType, { reason: result.reason, message, headers: new Headers() })
   }
   if (tokenType === SESSION_TOKEN) {
-    const auth = signedInAuthObject(context, result.token, result.claims)
+    const debugData = new LazyDebugData(() => ({ ...debugContext(options, result), sessionToken: result.token }))
+    const auth = signedInAuthObject(options, result.token, result.claims, debugData)
     // Clerk's toAuth: a pending session (`sts: "pending"`: session tasks left, e.g. choosing an organization) is
     // signed out unless the caller opts in with `treatPendingAsSignedOut: false`.
     if (auth.sessionStatus === 'pending' && !(opts != null && opts.treatPendingAsSignedOut === false)) {
@@ -211,7 +375,8 @@ function authObjectOf(result, opts, resolvedOptions) {
     }
     return auth
   }
-  return authenticatedMachineObject(tokenType, result.token, JSON.parse(result.machineData || '{}'), context)
+  const debugData = new LazyDebugData(() => debugContext(options, result))
+  return authenticatedMachineObject(tokenType, result.token, JSON.parse(result.machineData || '{}'), debugData)
 }
 
 function isTokenTypeAccepted(tokenType, acceptsToken) {
@@ -262,4 +427,5 @@ module.exports = {
   invalidTokenAuthObject,
   createDebug,
   sessionHas,
+  ClerkAPIResponseError,
 }

@@ -64,15 +64,18 @@ class RequestState {
     this.signUpUrl = options.signUpUrl || ''
     this.afterSignInUrl = ''
     this.afterSignUpUrl = ''
-    // toAuth(opts) is authObjectOf(result, opts, options), memoised per treatPendingAsSignedOut value.
-    const auths = new Map()
+    // toAuth(opts) is authObjectOf(result, opts, options), memoised per treatPendingAsSignedOut value (true is
+    // the default; only an explicit false opts in to pending sessions).
+    let auth
+    let authPendingSignedIn
     this.toAuth = (opts) => {
-      const pending = opts == null || opts.treatPendingAsSignedOut !== false
-      let auth = auths.get(pending)
-      if (auth === undefined) {
-        auth = require('./auth-object').authObjectOf(result, { treatPendingAsSignedOut: pending }, options)
-        auths.set(pending, auth)
+      if (opts != null && opts.treatPendingAsSignedOut === false) {
+        if (authPendingSignedIn === undefined) {
+          authPendingSignedIn = require('./auth-object').authObjectOf(result, { treatPendingAsSignedOut: false }, options)
+        }
+        return authPendingSignedIn
       }
+      if (auth === undefined) auth = require('./auth-object').authObjectOf(result, { treatPendingAsSignedOut: true }, options)
       return auth
     }
     /** The verified session claims as JSON text (session tokens), for the identity cache. */

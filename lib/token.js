@@ -81,6 +81,7 @@ function nativeVerifyOptions(options) {
     jwksUrl: str(options.jwksUrl, 'jwksUrl'),
     audience: list(options.audience, 'audience'),
     authorizedParties: list(options.authorizedParties, 'authorizedParties'),
+    issuer: list(options.issuer, 'issuer'),
     // Clerk: used when it is a finite number, else 5000.
     clockSkewInMs: typeof skew === 'number' && Number.isFinite(skew) ? skew : undefined,
     headerType: list(options.headerType, 'headerType'),
@@ -101,6 +102,7 @@ const NATIVE_FIELDS = Object.freeze([
   'jwksUrl',
   'audience',
   'authorizedParties',
+  'issuer',
   'clockSkewInMs',
   'headerType',
   'skipJwksCache',

@@ -38,6 +38,8 @@ pub struct NativeVerifyOptions {
     pub audience: Option<Vec<String>>,
     /// Accepted `azp` values (when non-empty, `azp` is required).
     pub authorized_parties: Option<Vec<String>>,
+    /// Accepted `iss` values (when non-empty, `iss` must equal one of them: `token-invalid-issuer`).
+    pub issuer: Option<Vec<String>>,
     /// Clock skew in ms. Default 5000.
     pub clock_skew_in_ms: Option<f64>,
     /// Accepted `typ` values. Default `['JWT']` (a token without `typ` is accepted when unset).
@@ -76,6 +78,7 @@ fn to_core_options(o: NativeVerifyOptions) -> VerifyOptions {
         jwks_url: o.jwks_url,
         audience: o.audience.unwrap_or_default(),
         authorized_parties: o.authorized_parties.unwrap_or_default(),
+        issuer: o.issuer.unwrap_or_default(),
         clock_skew_ms: o
             .clock_skew_in_ms
             .filter(|x| x.is_finite())

@@ -304,7 +304,7 @@ fn every_local_reason_code() {
             },
             reason: Reason::TokenVerificationFailed,
             message: Some(
-                r#"Invalid JWT audience claim array (aud) ["https://other.example"]. Is not included in "["https://api.example"]"."#
+                r#"Invalid JWT audience claim (aud) "https://other.example". Is not included in "["https://api.example"]"."#
                     .into(),
             ),
             action: Some(Some(action::ENSURE_CLERK_JWT)),

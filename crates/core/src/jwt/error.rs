@@ -15,6 +15,8 @@ pub enum Reason {
     TokenInvalidAlgorithm,
     /// `token-invalid-authorized-parties`
     TokenInvalidAuthorizedParties,
+    /// `token-invalid-issuer` (the `issuer` option)
+    TokenInvalidIssuer,
     /// `token-invalid-signature`
     TokenInvalidSignature,
     /// `token-not-active-yet`
@@ -40,12 +42,13 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// Every reason, in SPEC 3.4 order.
-    pub const ALL: [Reason; 15] = [
+    /// Every reason, in Clerk's `TokenVerificationErrorReason` order (SPEC 3.4 plus `token-invalid-issuer`).
+    pub const ALL: [Reason; 16] = [
         Reason::TokenExpired,
         Reason::TokenInvalid,
         Reason::TokenInvalidAlgorithm,
         Reason::TokenInvalidAuthorizedParties,
+        Reason::TokenInvalidIssuer,
         Reason::TokenInvalidSignature,
         Reason::TokenNotActiveYet,
         Reason::TokenIatInTheFuture,
@@ -66,6 +69,7 @@ impl Reason {
             Reason::TokenInvalid => "token-invalid",
             Reason::TokenInvalidAlgorithm => "token-invalid-algorithm",
             Reason::TokenInvalidAuthorizedParties => "token-invalid-authorized-parties",
+            Reason::TokenInvalidIssuer => "token-invalid-issuer",
             Reason::TokenInvalidSignature => "token-invalid-signature",
             Reason::TokenNotActiveYet => "token-not-active-yet",
             Reason::TokenIatInTheFuture => "token-iat-in-the-future",
@@ -254,6 +258,7 @@ mod tests {
                 "token-invalid",
                 "token-invalid-algorithm",
                 "token-invalid-authorized-parties",
+                "token-invalid-issuer",
                 "token-invalid-signature",
                 "token-not-active-yet",
                 "token-iat-in-the-future",

@@ -27,6 +27,9 @@ pub struct VerifyOptions {
     pub audience: Vec<String>,
     /// `authorizedParties`: accepted `azp` values; when non-empty, `azp` is required.
     pub authorized_parties: Vec<String>,
+    /// `issuer`: accepted `iss` values (a string or a list; empty strings are dropped, as Clerk's
+    /// `[issuer].flat().filter(Boolean)`); when non-empty, `iss` must be a string equal to one of them.
+    pub issuer: Vec<String>,
     /// `clockSkewInMs` (default 5000; 0 and negative allowed).
     pub clock_skew_ms: i64,
     /// `headerType`: accepted `typ` values. `None` = `["JWT"]`, except that a token without `typ` is then accepted.
@@ -50,6 +53,7 @@ impl Default for VerifyOptions {
             jwks_url: None,
             audience: Vec::new(),
             authorized_parties: Vec::new(),
+            issuer: Vec::new(),
             clock_skew_ms: 5_000,
             header_type: None,
             skip_jwks_cache: false,
@@ -74,6 +78,7 @@ impl fmt::Debug for VerifyOptions {
             .field("jwks_url", &self.jwks_url)
             .field("audience", &self.audience)
             .field("authorized_parties", &self.authorized_parties)
+            .field("issuer", &self.issuer)
             .field("clock_skew_ms", &self.clock_skew_ms)
             .field("header_type", &self.header_type)
             .field("skip_jwks_cache", &self.skip_jwks_cache)

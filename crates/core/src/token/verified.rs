@@ -78,6 +78,7 @@ pub fn options_fingerprint(options: &VerifyOptions) -> Scope {
         &options.authorized_parties,
         &mut parts,
     );
+    list(b"issuer", &options.issuer, &mut parts);
     match &options.header_type {
         None => parts.push(b"headerType:unset".to_vec()),
         Some(types) => list(b"headerType", types, &mut parts),
@@ -174,6 +175,14 @@ mod tests {
             },
             VerifyOptions {
                 header_type: Some(vec!["JWT".into()]),
+                ..base.clone()
+            },
+            VerifyOptions {
+                issuer: vec!["https://clerk.a.example".into()],
+                ..base.clone()
+            },
+            VerifyOptions {
+                authorized_parties: vec!["https://clerk.a.example".into()],
                 ..base.clone()
             },
             VerifyOptions {

@@ -405,6 +405,31 @@ fn check_signature(
     }
 }
 
+/// Clerk's `assertIssuerClaim(iss, issuer)`: with a non-empty `issuer` list (empty entries dropped), `iss` must be
+/// a string equal to one of them, else `token-invalid-issuer`
+/// `Invalid JWT issuer claim (iss) <JSON of iss>. Expected "<list joined by ,>".`
+fn check_issuer(iss: Option<&Value>, issuer: &[String]) -> Result<(), TokenVerificationError> {
+    let accepted = || issuer.iter().filter(|i| !i.is_empty());
+    if accepted().next().is_none() {
+        return Ok(());
+    }
+    if iss
+        .and_then(Value::as_str)
+        .is_some_and(|i| accepted().any(|a| a == i))
+    {
+        return Ok(());
+    }
+    Err(TokenVerificationError::with_action(
+        Reason::TokenInvalidIssuer,
+        format!(
+            "Invalid JWT issuer claim (iss) {}. Expected \"{}\".",
+            jsfmt::stringify_capped(iss),
+            accepted().map(String::as_str).collect::<Vec<_>>().join(",")
+        ),
+        action::ENSURE_CLERK_JWT,
+    ))
+}
+
 fn claim_failed(message: String) -> TokenVerificationError {
     TokenVerificationError::with_action(
         Reason::TokenVerificationFailed,
@@ -424,8 +449,8 @@ fn is_truthy(v: &Value) -> bool {
 }
 
 /// Clerk's audience check. `aud` (string or array) must share a value with `audience` when both are non-empty.
-/// Session tokens report the claim as an array (`wrapped`), as Clerk's `verifyJwt` passes `[aud]`; an array claim
-/// and a non-string claim are checked too (fail closed) where Clerk skips them.
+/// `wrapped` reports a string claim as an array, as @clerk/backend before 3.25 did (its `verifyJwt` passed
+/// `[aud]`); an array claim and a non-string claim are checked too (fail closed) where Clerk skips them.
 pub(crate) fn check_audience(
     aud: Option<&Value>,
     audience: &[String],
@@ -495,7 +520,8 @@ pub(crate) fn check_claims(
         )));
     }
 
-    check_audience(payload.get("aud"), &options.audience, true)?;
+    // 3.25.0's verifyJwt passes the claim as it is (3.16.10 wrapped it in an array).
+    check_audience(payload.get("aud"), &options.audience, false)?;
 
     if !options.authorized_parties.is_empty() {
         let azp = payload.get("azp");
@@ -513,6 +539,8 @@ pub(crate) fn check_claims(
             ));
         }
     }
+
+    check_issuer(payload.get("iss"), &options.issuer)?;
 
     let now = now_ms as f64;
     let skew = options.clock_skew_ms as f64;
@@ -817,6 +845,62 @@ mod tests {
             "Invalid JWT Authorized party claim (azp) undefined. Expected \"https://a.example,https://b.example\"."
         );
         assert_eq!(e.action, None);
+    }
+
+    #[test]
+    fn issuer() {
+        let exp = NOW / 1000 + 60;
+        let with = |issuer: &[&str]| VerifyOptions {
+            issuer: issuer.iter().map(|s| s.to_string()).collect(),
+            ..VerifyOptions::default()
+        };
+        let p = |iss: Value| payload(json!({"sub": "u", "exp": exp, "iss": iss}));
+        let one = with(&["https://clerk.a.example"]);
+        assert!(check_claims(&p(json!("https://clerk.a.example")), &one, NOW).is_ok());
+        let two = with(&["https://x.example", "", "https://clerk.a.example"]);
+        assert!(check_claims(&p(json!("https://clerk.a.example")), &two, NOW).is_ok());
+        // No (non-empty) issuer: no check.
+        assert!(check_claims(&p(json!("anything")), &with(&[]), NOW).is_ok());
+        assert!(check_claims(&p(json!(5)), &with(&[""]), NOW).is_ok());
+        let e = check_claims(&p(json!("https://evil.example")), &two, NOW).unwrap_err();
+        assert_eq!(e.reason, Reason::TokenInvalidIssuer);
+        assert_eq!(e.reason.as_str(), "token-invalid-issuer");
+        assert_eq!(
+            e.message,
+            r#"Invalid JWT issuer claim (iss) "https://evil.example". Expected "https://x.example,https://clerk.a.example"."#
+        );
+        assert_eq!(e.action, Some(action::ENSURE_CLERK_JWT));
+        let missing = payload(json!({"sub": "u", "exp": exp}));
+        assert_eq!(
+            check_claims(&missing, &one, NOW).unwrap_err().message,
+            r#"Invalid JWT issuer claim (iss) undefined. Expected "https://clerk.a.example"."#
+        );
+        // Not a string: refused (also an array holding the issuer).
+        for bad in [json!(["https://clerk.a.example"]), json!(null), json!(1)] {
+            assert_eq!(
+                check_claims(&p(bad), &one, NOW).unwrap_err().reason,
+                Reason::TokenInvalidIssuer
+            );
+        }
+        // Clerk's order: sub, aud, azp, iss, exp, nbf, iat.
+        let expired = payload(json!({"sub": "u", "exp": 1, "iss": "bad"}));
+        assert_eq!(
+            check_claims(&expired, &one, NOW).unwrap_err().reason,
+            Reason::TokenInvalidIssuer
+        );
+        let azp_too = VerifyOptions {
+            authorized_parties: vec!["https://app.example".into()],
+            ..with(&["https://clerk.a.example"])
+        };
+        assert_eq!(
+            check_claims(&expired, &azp_too, NOW).unwrap_err().reason,
+            Reason::TokenInvalidAuthorizedParties
+        );
+        let no_sub = payload(json!({"exp": exp, "iss": "bad"}));
+        assert_eq!(
+            check_claims(&no_sub, &one, NOW).unwrap_err().reason,
+            Reason::TokenVerificationFailed
+        );
     }
 
     #[test]
