@@ -18,12 +18,21 @@ fn strip(b: &[u8]) -> Vec<u8> {
 /// The 2048-bit key of the core's fixtures, and a ~800-byte message shaped like a Clerk session JWT's signing input.
 pub fn fixture() -> Fixture {
     let dir = env!("CARGO_MANIFEST_DIR");
-    let der = std::fs::read(format!("{dir}/../../crates/core/tests/fixtures/rsa2048.pk8.der")).expect("pk8");
+    let der = std::fs::read(format!(
+        "{dir}/../../crates/core/tests/fixtures/rsa2048.pk8.der"
+    ))
+    .expect("pk8");
     let pair = RsaKeyPair::from_pkcs8(&der).expect("pkcs8");
-    let message = std::fs::read(format!("{dir}/fixtures/message.txt")).expect("fixtures/message.txt (node gen-message.mjs)");
+    let message = std::fs::read(format!("{dir}/fixtures/message.txt"))
+        .expect("fixtures/message.txt (node gen-message.mjs)");
     let mut signature = vec![0u8; pair.public().modulus_len()];
-    pair.sign(&RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), &message, &mut signature)
-        .expect("sign");
+    pair.sign(
+        &RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        &message,
+        &mut signature,
+    )
+    .expect("sign");
     let comps: ring::rsa::PublicKeyComponents<Vec<u8>> = pair.public().into();
     Fixture {
         n: strip(&comps.n),

@@ -6,28 +6,72 @@ use std::hint::black_box;
 use std::time::Instant;
 
 fn main() {
-    let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let rounds = args.first().copied().unwrap_or(200) as usize;
     let burst = args.get(1).copied().unwrap_or(500);
     let f = rsa_bench::fixture();
-    let ring_key = ring::signature::RsaPublicKeyComponents { n: &f.n[..], e: &f.e[..] };
-    let aws_key = aws_lc_rs::signature::RsaPublicKeyComponents { n: &f.n[..], e: &f.e[..] };
-    let parsed = aws_key.to_parsed_public_key(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256).unwrap();
+    let ring_key = ring::signature::RsaPublicKeyComponents {
+        n: &f.n[..],
+        e: &f.e[..],
+    };
+    let aws_key = aws_lc_rs::signature::RsaPublicKeyComponents {
+        n: &f.n[..],
+        e: &f.e[..],
+    };
+    let parsed = aws_key
+        .to_parsed_public_key(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256)
+        .unwrap();
     let runs: [(&str, Box<dyn Fn() -> bool>); 3] = [
-        ("ring 0.17.14 RsaPublicKeyComponents::verify", Box::new(|| ring_key.verify(&ring::signature::RSA_PKCS1_2048_8192_SHA256, black_box(&f.message), black_box(&f.signature)).is_ok())),
-        ("aws-lc-rs 1.19.0 RsaPublicKeyComponents::verify", Box::new(|| aws_key.verify(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256, black_box(&f.message), black_box(&f.signature)).is_ok())),
-        ("aws-lc-rs 1.19.0 ParsedPublicKey::verify_sig", Box::new(|| parsed.verify_sig(black_box(&f.message), black_box(&f.signature)).is_ok())),
+        (
+            "ring 0.17.14 RsaPublicKeyComponents::verify",
+            Box::new(|| {
+                ring_key
+                    .verify(
+                        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+                        black_box(&f.message),
+                        black_box(&f.signature),
+                    )
+                    .is_ok()
+            }),
+        ),
+        (
+            "aws-lc-rs 1.19.0 RsaPublicKeyComponents::verify",
+            Box::new(|| {
+                aws_key
+                    .verify(
+                        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+                        black_box(&f.message),
+                        black_box(&f.signature),
+                    )
+                    .is_ok()
+            }),
+        ),
+        (
+            "aws-lc-rs 1.19.0 ParsedPublicKey::verify_sig",
+            Box::new(|| {
+                parsed
+                    .verify_sig(black_box(&f.message), black_box(&f.signature))
+                    .is_ok()
+            }),
+        ),
     ];
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); runs.len()];
     for (_, run) in &runs {
-        for _ in 0..burst { assert!(run()); }
+        for _ in 0..burst {
+            assert!(run());
+        }
     }
     for r in 0..rounds {
         for k in 0..runs.len() {
             let i = (k + r) % runs.len();
             let t = Instant::now();
             let mut ok = true;
-            for _ in 0..burst { ok &= runs[i].1(); }
+            for _ in 0..burst {
+                ok &= runs[i].1();
+            }
             let ns = t.elapsed().as_nanos() as f64 / burst as f64;
             assert!(ok);
             samples[i].push(ns);
