@@ -268,10 +268,11 @@ async function runSection(ctx) {
     let args;
     if (mode === 'warm') args = [warmFile, 0, WARM_POOL];
     else {
-      // The rest of the file from this server's cursor (at most perRun lines, to bound wrk's memory); when the file
-      // is used up it starts over, and the run is reported (tokens then repeat).
+      // The rest of the file from this server's cursor (at most perRun lines, to bound wrk's memory). When the file
+      // is used up it starts over: harmless while the file is much larger than the verified cache (10,000 entries by
+      // default), since the first tokens were evicted long ago; the cache hits measured per run are the check.
       if (cursor[id] >= meta.cold) {
-        ctx.problem(`e2e ${id}`, `the ${meta.cold} COLD tokens are used up: starting over (raise E2E_TOKENS)`);
+        ctx.log(`  e2e ${id}: the ${meta.cold} COLD tokens are used up, starting over (E2E_TOKENS raises the count)`);
         cursor[id] = 0;
       }
       args = [coldFile, cursor[id], Math.min(perRun, meta.cold - cursor[id])];
@@ -283,7 +284,7 @@ async function runSection(ctx) {
     // wrk counts completed requests; in-flight ones at the end were also sent: skip a margin past them.
     if (mode === 'cold') {
       cursor[id] += out.requests + S.conns * 4;
-      if (out.requests + S.conns > out.loaded) ctx.problem(`e2e ${id}`, `COLD run of ${out.requests} requests cycled through only ${out.loaded} tokens (raise E2E_TOKENS / E2E_COLD_RPS_MAX)`);
+      if (out.requests + S.conns > out.loaded) ctx.log(`  e2e ${id}: COLD run of ${out.requests} requests cycled through ${out.loaded} tokens (raise E2E_TOKENS / E2E_COLD_RPS_MAX if cache hits show)`);
     }
     const times = r.stdout.trim().split('\n').filter((l) => /^\d+m[\d.]+s \d+m[\d.]+s$/.test(l.trim())).pop();
     out.wrkCpuS = times ? times.trim().split(' ').map((t) => { const m = t.match(/(\d+)m([\d.]+)s/); return Number(m[1]) * 60 + Number(m[2]); }).reduce((a, b) => a + b, 0) : NaN;
@@ -292,32 +293,50 @@ async function runSection(ctx) {
   for (const id of ids) await wrk(id, 'warm', S.warmupS);
 
   const stats = async (id) => (await getJson(`http://127.0.0.1:${ports[id]}/__bench/stats`)).body?.verified ?? null;
+  const plannedRuns = S.rounds * 2 * ids.length;
+  let doneRuns = 0;
+  async function measure(id, mode, round) {
+    const srv = servers[id];
+    const v0 = await stats(id);
+    const m0 = machineBusyTicks();
+    const p0 = procCpuTicks(srv.pid);
+    const t0 = Date.now();
+    const out = await wrk(id, mode, S.duration);
+    const wallS = (Date.now() - t0) / 1000;
+    const serverCpuS = (procCpuTicks(srv.pid) - p0) / TICK;
+    const v1 = await stats(id);
+    const rec = {
+      setup: id, mode, round, ...out, wallS,
+      serverCpuPct: (100 * serverCpuS) / S.duration,
+      otherCpuPct: (100 * ((machineBusyTicks() - m0) / TICK - serverCpuS - (out.wrkCpuS || 0))) / wallS,
+      cacheHits: v0 && v1 ? v1.hits - v0.hits : null,
+      cacheMisses: v0 && v1 ? v1.misses - v0.misses : null,
+    };
+    data.runs.push(rec);
+    const errs = rec.non2xx + rec.socketErrors + rec.bad;
+    ctx.log(`  e2e ${mode} r${round} ${id}: ${fmt(rec.rps)} req/s p50 ${fmt(rec.p50, 2)} ms p99 ${fmt(rec.p99, 2)} ms server cpu ${fmt(rec.serverCpuPct)}% other ${fmt(rec.otherCpuPct)}%${rec.cacheHits !== null ? ` verified-cache hits ${rec.cacheHits} misses ${rec.cacheMisses}` : ''} errors ${errs}`);
+    if (errs) ctx.problem(`e2e ${id}`, `${mode} round ${round}: ${rec.non2xx} non-2xx, ${rec.socketErrors} socket errors, ${rec.bad} answers without a signed-in user`);
+    if (mode === 'cold' && rec.cacheHits) ctx.problem(`e2e ${id}`, `cold round ${round}: the verified-token cache answered ${rec.cacheHits} requests (tokens repeated)`);
+    if (!srv.alive()) { ctx.problem(`e2e ${id}`, `server died (${srv.exitInfo()}): ${srv.stderr().slice(-1500)}`); servers[id] = await startApp(id, ports[id]); }
+    return rec;
+  }
   for (let round = 1; round <= S.rounds; round++) {
     for (const mode of ['warm', 'cold']) {
       const order = round % 2 ? ids : [...ids].reverse();
       for (const id of order) {
-        const srv = servers[id];
-        const v0 = await stats(id);
-        const m0 = machineBusyTicks();
-        const p0 = procCpuTicks(srv.pid);
-        const t0 = Date.now();
-        const out = await wrk(id, mode, S.duration);
-        const wallS = (Date.now() - t0) / 1000;
-        const serverCpuS = (procCpuTicks(srv.pid) - p0) / TICK;
-        const v1 = await stats(id);
-        const rec = {
-          setup: id, mode, round, ...out, wallS,
-          serverCpuPct: (100 * serverCpuS) / S.duration,
-          otherCpuPct: (100 * ((machineBusyTicks() - m0) / TICK - serverCpuS - (out.wrkCpuS || 0))) / wallS,
-          cacheHits: v0 && v1 ? v1.hits - v0.hits : null,
-          cacheMisses: v0 && v1 ? v1.misses - v0.misses : null,
-        };
-        data.runs.push(rec);
-        const errs = rec.non2xx + rec.socketErrors + rec.bad;
-        ctx.log(`  e2e ${mode} r${round} ${id}: ${fmt(rec.rps)} req/s p50 ${fmt(rec.p50, 2)} ms p99 ${fmt(rec.p99, 2)} ms server cpu ${fmt(rec.serverCpuPct)}% other ${fmt(rec.otherCpuPct)}%${rec.cacheHits !== null ? ` verified-cache hits ${rec.cacheHits} misses ${rec.cacheMisses}` : ''} errors ${errs}`);
-        if (errs) ctx.problem(`e2e ${id}`, `${mode} round ${round}: ${rec.non2xx} non-2xx, ${rec.socketErrors} socket errors, ${rec.bad} answers without a signed-in user`);
-        if (mode === 'cold' && rec.cacheHits) ctx.problem(`e2e ${id}`, `cold round ${round}: the verified-token cache answered ${rec.cacheHits} requests (tokens repeated)`);
-        if (!srv.alive()) { ctx.problem(`e2e ${id}`, `server died (${srv.exitInfo()}): ${srv.stderr().slice(-1500)}`); servers[id] = await startApp(id, ports[id]); }
+        // A run during which other processes used more than NOISE_PCT of a core is repeated (at most 3 times, and
+        // only while run.mjs's time budget covers what is still planned); the least noisy attempt is kept.
+        const attempts = [];
+        for (let repeats = 0; ; repeats++) {
+          const rec = await measure(id, mode, round);
+          attempts.push(rec);
+          const leftS = (plannedRuns - doneRuns) * (S.duration + 2);
+          if (!(rec.otherCpuPct > ctx.cfg.noisePct) || repeats >= 3 || !ctx.mayRepeat(leftS)) break;
+          ctx.log(`  noisy (other processes used ${Math.round(rec.otherCpuPct)}% CPU), repeating`);
+        }
+        const kept = attempts.reduce((a, b) => (b.otherCpuPct < a.otherCpuPct ? b : a));
+        for (const r of attempts) if (r !== kept) r.discarded = true;
+        doneRuns++;
       }
     }
   }
@@ -337,7 +356,7 @@ function report(ctx, data) {
   const rows = [];
   const ratio = {};
   for (const mode of ['warm', 'cold']) {
-    const by = (id) => data.runs.filter((r) => r.mode === mode && r.setup === id);
+    const by = (id) => data.runs.filter((r) => r.mode === mode && r.setup === id && !r.discarded);
     const ref = median(by(REF).map((r) => r.rps));
     const refP99 = median(by(REF).map((r) => r.p99));
     for (const id of SETUP_IDS) {
@@ -364,6 +383,7 @@ function report(ctx, data) {
   md += `${target('COLD req/s ≥ 2.5× @clerk/express', c?.rps, c?.rps >= 2.5)}\n`;
   md += `${target('WARM p99 ≤ 1/3 of @clerk/express (× shown)', w?.p99, w?.p99 <= 1 / 3)}\n`;
   md += `${target('COLD p99 ≤ 1/3 of @clerk/express (× shown)', c?.p99, c?.p99 <= 1 / 3)}\n\n`;
+  md += `Noisy runs repeated: ${data.runs.filter((r) => r.discarded).length} (other processes above ${ctx.cfg.noisePct}% of a core; at most 3 repeats per run, within the time budget). `;
   md += `"server CPU %": the app process (all threads), 100% = one core. "verified-cache hits / misses": clerk-native's verified-token cache over the timed runs (COLD must show 0 hits). "other CPU %": CPU used outside the benchmark during the runs (other sessions on a shared machine; wrk's own CPU excluded). "errors": non-2xx + socket errors + answers without a signed-in user.\n`;
   return md;
 }
