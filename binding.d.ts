@@ -401,3 +401,26 @@ export declare function testPanicAsync(kind: string): Promise<void>
  * the key is never echoed). The parse is memoized with the one verification uses.
  */
 export declare function validateJwtKey(pem: string): NativeVerifyResult | null
+
+/**
+ * Checks a Standard Webhooks signature: `secret` (`whsec_<base64>`), the trimmed `svix-id`, `svix-timestamp` and
+ * `svix-signature` values, the body text, and the current time in whole seconds since the epoch. Returns `null`
+ * when a `v1` signature matches (HMAC-SHA256, compared in constant time), else the refusal.
+ */
+export declare function verifyWebhookSignature(secret: string, id: string, timestamp: string, signature: string, body: string, nowSecs: number): WebhookRefusal | null
+
+/** Every code `verifyWebhookSignature` can return, in the core's order. */
+export declare function webhookErrorCodes(): Array<string>
+
+/** Why a webhook was refused. */
+export interface WebhookRefusal {
+  /**
+   * Stable code: `webhook_secret_invalid`, `webhook_secret_empty`, `webhook_timestamp_invalid`,
+   * `webhook_timestamp_too_old`, `webhook_timestamp_too_new`, `webhook_signature_mismatch`.
+   */
+  code: string
+  /** The message `standardwebhooks` gives for the same failure. */
+  message: string
+  /** `true` when the signing secret is at fault (Clerk throws those messages unwrapped). */
+  secret: boolean
+}

@@ -860,3 +860,5 @@ module.exports.sessionHas = nativeBinding.sessionHas
 module.exports.testPanic = nativeBinding.testPanic
 module.exports.testPanicAsync = nativeBinding.testPanicAsync
 module.exports.validateJwtKey = nativeBinding.validateJwtKey
+module.exports.verifyWebhookSignature = nativeBinding.verifyWebhookSignature
+module.exports.webhookErrorCodes = nativeBinding.webhookErrorCodes

@@ -26,8 +26,9 @@ import { HERE, ROOT, SETUPS } from './setups.mjs';
 import http from './sections/http.mjs';
 import streams from './sections/streams.mjs';
 import jwt from './sections/jwt.mjs';
+import e2eExpress from './sections/e2e-express.mjs';
 
-const SECTIONS = [http, streams, jwt];
+const SECTIONS = [http, streams, jwt, e2eExpress];
 
 const env = process.env;
 const QUICK = env.QUICK === '1';

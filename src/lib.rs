@@ -20,6 +20,7 @@ mod error;
 mod headers;
 mod proxy;
 mod token;
+mod webhook;
 
 /// Test hook: panics on purpose so tests can prove a Rust panic becomes a JS error and never kills the process.
 /// Does nothing unless the environment variable `CLERK_NATIVE_TEST_PANIC=1` is set at call time.

@@ -2,7 +2,8 @@
 //
 // clerk-native's verifyToken / authenticateRequest (COLD: a distinct valid token every call, so no verified-token
 // cache can answer; WARM: the same token every call) against node:crypto.verify (signature only: the floor),
-// jsonwebtoken (reference), jose jwtVerify + createLocalJWKSet and @clerk/backend verifyToken({ jwtKey }).
+// jsonwebtoken (reference), jose jwtVerify + createLocalJWKSet, @clerk/backend verifyToken({ jwtKey }) and @clerk/backend
+// createClerkClient().authenticateRequest(Request) (what its adapters call per request).
 // Sequential (one at a time, async ones awaited one by one) and 32 in flight (Promise.all windows of 32).
 //
 // The measuring runs in a child process (`node --expose-gc sections/jwt.mjs`, this same file): a fresh V8 heap, a
@@ -40,6 +41,8 @@ const TARGETS = [
 ];
 // Shown next to the targets for information (not targets themselves).
 const INFO = [
+  { id: 'cn-auth-warm', ref: 'clerk-backend-auth', min: 85, what: 'sequential WARM authenticateRequest vs @clerk/backend createClerkClient().authenticateRequest (info; issue 12: ≥ 85×, aim 100×)' },
+  { id: 'cn-auth-cold', ref: 'clerk-backend-auth', min: 1, what: 'sequential COLD authenticateRequest vs @clerk/backend createClerkClient().authenticateRequest (info)' },
   { id: 'cn-auth-cold', ref: REF_CLERK, min: 6, what: 'sequential COLD authenticateRequest vs @clerk/backend (info; the 6× bar)' },
   { id: 'cn-auth-cold', ref: REF_FLOOR, min: 1, what: 'sequential COLD authenticateRequest vs node:crypto.verify (info)' },
   { id: 'cn-jwks-cold', ref: REF_CLERK, min: 6, what: 'sequential COLD verifyToken via jwksUrl vs @clerk/backend (info)' },
@@ -61,7 +64,7 @@ function settings(quick) {
     noiseRetries: Number(e.JWT_NOISE_RETRIES || 6),
     noisePct: Number(e.NOISE_PCT || 25),
   };
-  const rows = (s.jwks ? 9 : 8) + 1 + (s.negative ? 2 : 0);
+  const rows = (s.jwks ? 10 : 9) + 1 + (s.negative ? 2 : 0);
   const asyncRows = rows - 2;
   // token generation + sanity ~3 s, warm-up, timed loops (+ ~0.1 s bookkeeping per loop)
   s.plannedS = 4 + (rows + (s.pipeline ? asyncRows / 2 : 0)) * s.warmMs / 1000
@@ -197,7 +200,7 @@ async function child() {
   const require = createRequire(import.meta.url);
   const jose = await import('jose');
   const jsonwebtoken = (await import('jsonwebtoken')).default;
-  const { verifyToken: clerkVerifyToken } = await import('@clerk/backend');
+  const { verifyToken: clerkVerifyToken, createClerkClient } = await import('@clerk/backend');
   const entry = process.env.CLERK_NATIVE_INDEX || path.join(ROOT, 'index.js');
   let cn;
   try { cn = require(entry); } catch (e) { fail(`require(${entry}) failed: ${String(e?.stack || e).slice(0, 1500)}`); }
@@ -258,6 +261,8 @@ async function child() {
 
   // ---- verifiers ---------------------------------------------------------------------------------
   const localJWKS = jose.createLocalJWKSet(jwks);
+  // Dummy keys: with jwtKey, Clerk's authenticateRequest verifies locally (no Backend API call).
+  const clerkAuth = createClerkClient({ secretKey: 'sk_test_bench', publishableKey: 'pk_test_Y2xlcmsuZXhhbXBsZS5jb20k', jwtKey: pem });
   const jOpts = { algorithms: ['RS256'], issuer: ISS };
   const keyOpts = { jwtKey: pem };
   const jwksOpts = { jwksUrl };
@@ -279,6 +284,10 @@ async function child() {
       fn: (t) => jose.jwtVerify(t, localJWKS, jOpts), sub: (r) => r.payload.sub },
     { id: REF_CLERK, name: '@clerk/backend verifyToken({ jwtKey: PEM })', kind: 'async', src: 'pool',
       fn: (t) => clerkVerifyToken(t, keyOpts), sub: (r) => r.sub },
+    // Clerk's authenticateRequest needs a Web Request (its adapters build one per request): built in the call.
+    { id: 'clerk-backend-auth', name: '@clerk/backend createClerkClient().authenticateRequest(Request, { jwtKey }), same token (Clerk has no token cache)', kind: 'async', src: 'one',
+      fn: (t) => clerkAuth.authenticateRequest(new Request('http://localhost:3000/api/me', { headers: { authorization: `Bearer ${t}` } }), keyOpts).then(signedIn),
+      sub: (st) => st.toAuth().userId },
     { id: 'cn-verify-cold', name: 'clerk-native verifyToken({ jwtKey }) COLD: distinct tokens (full verification)', kind: 'async', src: 'pool', native: true,
       fn: (t) => cn.verifyToken(t, keyOpts), sub: (r) => r.sub },
     { id: 'cn-verify-warm', name: 'clerk-native verifyToken({ jwtKey }) WARM: same token', kind: 'async', src: 'one', native: true,

@@ -11,6 +11,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("clock", &[]),
     ("codec", &[]),
     ("transport", &[]),
+    ("webhook", &[]),
     ("cache", &["clock", "codec", "transport"]),
     ("jwt", &["clock", "codec", "transport", "cache"]),
     ("jwks", &["clock", "codec", "transport", "cache", "jwt"]),

@@ -17,6 +17,7 @@
 pub mod clock;
 pub mod codec;
 pub mod transport;
+pub mod webhook;
 
 // Layer 2.
 pub mod cache;

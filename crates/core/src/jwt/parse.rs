@@ -68,12 +68,21 @@ impl Algorithm {
         }
     }
 
-    /// ring's verification parameters (2048-8192-bit moduli).
-    pub fn ring_params(self) -> &'static ring::signature::RsaParameters {
+    /// aws-lc-rs's verification parameters (RSASSA-PKCS1-v1_5, 2048-8192-bit moduli).
+    pub fn rsa_params(self) -> &'static aws_lc_rs::signature::RsaParameters {
         match self {
-            Self::Rs256 => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-            Self::Rs384 => &ring::signature::RSA_PKCS1_2048_8192_SHA384,
-            Self::Rs512 => &ring::signature::RSA_PKCS1_2048_8192_SHA512,
+            Self::Rs256 => &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+            Self::Rs384 => &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA384,
+            Self::Rs512 => &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA512,
+        }
+    }
+
+    /// 0, 1, 2 for RS256, RS384, RS512.
+    pub const fn index(self) -> usize {
+        match self {
+            Self::Rs256 => 0,
+            Self::Rs384 => 1,
+            Self::Rs512 => 2,
         }
     }
 }

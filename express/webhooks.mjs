@@ -1,0 +1,4 @@
+import webhooks from './webhooks.js'
+
+export const { verifyWebhook } = webhooks
+export default webhooks
