@@ -142,11 +142,14 @@ function loadEntries(dir, env) {
   const cjs = `
     const assert = require('assert')
     const core = require('clerk-native'); require('clerk-native/express'); require('clerk-native/next')
+    for (const w of ['clerk-native/webhooks', 'clerk-native/express/webhooks', 'clerk-native/next/webhooks']) assert.strictEqual(typeof require(w).verifyWebhook, 'function', w)
     assert.strictEqual(core.fapiUrlFromPublishableKey('pk_test_Y2xlcmsuZXhhbXBsZS5jb20k'), 'https://frontend-api.clerk.dev')
     assert.strictEqual(typeof core.nativeStats().exchangeTasks, 'number')
     console.log('NODES=' + JSON.stringify(Object.keys(require.cache).filter((k) => k.endsWith('.node'))))`
   const esm = `
     import * as core from 'clerk-native'; import * as ex from 'clerk-native/express'; import * as nx from 'clerk-native/next'
+    import * as w1 from 'clerk-native/webhooks'; import * as w2 from 'clerk-native/express/webhooks'; import * as w3 from 'clerk-native/next/webhooks'
+    if (![w1, w2, w3].every((w) => typeof w.verifyWebhook === 'function')) throw new Error('missing webhook ESM exports')
     if (typeof core.verifyToken !== 'function' || typeof ex.clerkMiddleware !== 'function' || typeof nx.createFrontendApiProxyHandlers !== 'function') throw new Error('missing ESM exports')
     console.log('ESM_OK')`
   const a = run(process.execPath, ['-e', cjs], { cwd: dir, env })

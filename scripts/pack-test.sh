@@ -153,6 +153,7 @@ clean node -e '
   const core = load(pkg)
   load(`${pkg}/express`)
   load(`${pkg}/next`)
+  for (const sub of ["webhooks", "express/webhooks", "next/webhooks"]) assert.strictEqual(typeof load(`${pkg}/${sub}`).verifyWebhook, "function")
   // one real call into the binary (SPEC 1.4 test vector)
   assert.strictEqual(core.fapiUrlFromPublishableKey("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k"), "https://frontend-api.clerk.dev")
   const nodes = Object.keys(require.cache).filter((k) => k.endsWith(".node"))
@@ -166,6 +167,10 @@ cat >"$APP/esm-check.mjs" <<EOF
 import * as core from '${PKG_NAME}'
 import * as express from '${PKG_NAME}/express'
 import * as next from '${PKG_NAME}/next'
+import * as webhooks from '${PKG_NAME}/webhooks'
+import * as expressWebhooks from '${PKG_NAME}/express/webhooks'
+import * as nextWebhooks from '${PKG_NAME}/next/webhooks'
+if (![webhooks, expressWebhooks, nextWebhooks].every((w) => typeof w.verifyWebhook === 'function')) throw new Error('missing webhook ESM exports')
 import { createRequire } from 'node:module'
 const n = (m) => Object.keys(m).filter((k) => k !== 'default').length
 if (n(core) === 0) throw new Error('ESM import of ${PKG_NAME} has no named exports')
