@@ -5,6 +5,7 @@ pub(crate) mod accepts;
 pub(crate) mod authenticate;
 pub mod extract;
 pub(crate) mod negative_policy;
+pub mod resolve;
 
 pub use accepts::AcceptsToken;
 pub use authenticate::{AuthInput, AuthOutcome, Authenticator, Pending, SignedOutReason};
