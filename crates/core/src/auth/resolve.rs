@@ -30,8 +30,8 @@ use serde_json::Value;
 
 use crate::codec::jsfmt;
 use crate::jwt::error::{action, Reason, TokenVerificationError};
-use crate::jwt::{self, category, Algorithm};
 use crate::jwt::keys::SignatureCheck;
+use crate::jwt::{self, category, Algorithm};
 use crate::token::KeyChoice;
 use crate::token::Verifier;
 use crate::transport::{self, SUPPORTED_BAPI_VERSION, USER_AGENT};
@@ -237,8 +237,7 @@ pub fn cookie_value(directive: &str) -> Option<&str> {
 pub fn session_token_from_directives(directives: &[String]) -> Option<String> {
     directives
         .iter()
-        .filter(|d| cookie_name(d).starts_with(SESSION_COOKIE_PREFIX))
-        .last()
+        .rfind(|d| cookie_name(d).starts_with(SESSION_COOKIE_PREFIX))
         .map(|d| cookie_value(d).unwrap_or("").to_owned())
 }
 
@@ -334,12 +333,7 @@ impl Serialize for HeaderMap<'_> {
         }
         let mut map = s.serialize_map(Some(names.len()))?;
         for name in names {
-            let value = self
-                .0
-                .iter()
-                .rev()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v);
+            let value = self.0.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v);
             map.serialize_entry(name, &value)?;
         }
         map.end()
@@ -403,10 +397,7 @@ pub fn session_id_from_expired_token(token: &str) -> Result<String, RefreshError
 fn has_dot_segment(segment: &str) -> bool {
     let mut candidate = segment.to_owned();
     for _ in 0..=10 {
-        if candidate
-            .split(['/', '\\'])
-            .any(|p| p == "." || p == "..")
-        {
+        if candidate.split(['/', '\\']).any(|p| p == "." || p == "..") {
             return true;
         }
         match percent_decode(&candidate) {
@@ -582,11 +573,9 @@ async fn call(
         })
     };
     let timeout = std::time::Duration::from_millis(config.fetch_timeout_ms.max(1));
-    tokio::time::timeout(timeout, exchange)
-        .await
-        .map_err(|_| {
-            CallError::Transport(format!("timed out after {} ms", config.fetch_timeout_ms))
-        })?
+    tokio::time::timeout(timeout, exchange).await.map_err(|_| {
+        CallError::Transport(format!("timed out after {} ms", config.fetch_timeout_ms))
+    })?
 }
 
 /// How Clerk's `buildRequest` + `withLegacyRequestReturn` end for a non-2xx answer (and `refreshToken`'s catch).
@@ -625,9 +614,7 @@ fn rejection(answer: &Answer) -> Rejection {
                 Some(Value::String(c)) if c == UNEXPECTED_ERROR_CODE => Rejection::Fetch,
                 None | Some(Value::Null) | Some(Value::Bool(false)) => Rejection::NoCode,
                 Some(Value::String(c)) if c.is_empty() => Rejection::NoCode,
-                Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f == 0.0) => {
-                    Rejection::NoCode
-                }
+                Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f == 0.0) => Rejection::NoCode,
                 code => Rejection::Code(jsfmt::to_js_string(code)),
             },
         },
@@ -859,7 +846,10 @@ pub async fn verify_handshake_token(
         ));
     }
     let alg_value = jwt.header.get("alg");
-    let Some(alg) = alg_value.and_then(Value::as_str).and_then(Algorithm::from_name) else {
+    let Some(alg) = alg_value
+        .and_then(Value::as_str)
+        .and_then(Algorithm::from_name)
+    else {
         return Err(TokenVerificationError::with_action(
             Reason::TokenInvalidAlgorithm,
             format!(
@@ -914,7 +904,13 @@ mod tests {
     #[test]
     fn join_paths_as_clerk() {
         assert_eq!(
-            join_paths(&["https://api.clerk.com", "v1", "clients", "handshake_payload"]).unwrap(),
+            join_paths(&[
+                "https://api.clerk.com",
+                "v1",
+                "clients",
+                "handshake_payload"
+            ])
+            .unwrap(),
             "https://api.clerk.com/v1/clients/handshake_payload"
         );
         assert_eq!(
@@ -945,10 +941,7 @@ mod tests {
             ])),
             Some("second".to_owned())
         );
-        assert_eq!(
-            session_token_from_directives(&d(&["__client_uat=0"])),
-            None
-        );
+        assert_eq!(session_token_from_directives(&d(&["__client_uat=0"])), None);
         assert_eq!(
             session_token_from_directives(&d(&["__session; Path=/"])),
             Some(String::new())
@@ -1011,11 +1004,15 @@ mod tests {
             "missing-session-token"
         );
         assert_eq!(
-            refresh_session_id(Some("a.b.c"), Some("")).unwrap_err().code(),
+            refresh_session_id(Some("a.b.c"), Some(""))
+                .unwrap_err()
+                .code(),
             "missing-refresh-token"
         );
         assert_eq!(
-            refresh_session_id(Some("nope"), Some("r")).unwrap_err().code(),
+            refresh_session_id(Some("nope"), Some("r"))
+                .unwrap_err()
+                .code(),
             "expired-session-token-decode-failed"
         );
     }
