@@ -11,6 +11,12 @@
 //! `clerk-native/<version>`, Clerk's `@clerk/backend@<version>`) and the headers the HTTP stacks add themselves
 //! (`accept-language`, `sec-fetch-mode`, `accept-encoding`, `connection`).
 //!
+//! `fixtures/capture-clerk-refresh.mjs` runs Clerk's own `authenticateRequest` (expired `__session_<suffix>`,
+//! `__refresh_<suffix>` cookie, GET) once per canned answer of the refresh call and records the reason Clerk derived
+//! (`session-token-expired-refresh-<code>`) and the refresh request it sent; its output is
+//! `fixtures/clerk-refresh-reasons.json`, and [`refresh_codes_match_what_clerks_authenticate_request_derived`]
+//! asserts our codes and our request (body byte for byte, `request_headers` from [`request_headers_of`]) against it.
+//!
 //! Then every failure mode: 4xx with `errors[0].code`, 5xx, invalid JSON, non-JSON bodies, 204, a redirect (not
 //! followed), oversize bodies, connection refused and timeout, with the codes Clerk's `refreshToken` derives; and
 //! the legacy handshake JWT with `jwtKey` and with the secret-key JWKS.
@@ -950,5 +956,113 @@ async fn handshake_token_with_the_secret_key_jwks() {
     assert_eq!(
         e.message,
         "Failed to resolve JWK during handshake verification."
+    );
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Differential: the reasons Clerk's own authenticateRequest derived (fixtures/capture-clerk-refresh.mjs)
+
+#[tokio::test]
+async fn refresh_codes_match_what_clerks_authenticate_request_derived() {
+    let path = format!(
+        "{}/tests/fixtures/clerk-refresh-reasons.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let clerk: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(clerk["clerkBackendVersion"], "3.25.0");
+    let expired = clerk["expired"].as_str().unwrap();
+    let input_headers: Vec<(&str, &str)> = clerk["requestHeaders"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str().unwrap()))
+        .collect();
+    // Built as hs builds it: the sid from the expired token, the headers as a Web Headers shows them.
+    let req = RefreshRequest {
+        session_id: refresh_session_id(Some(expired), Some("rt_value")).unwrap(),
+        expired_token: expired.to_owned(),
+        refresh_token: "rt_value".into(),
+        request_origin: "https://app.example".into(),
+        request_headers: request_headers_of(input_headers),
+        suffixed_cookies: true,
+    };
+    let bapi = Bapi::start(Reply::json(200, json!({}))).await;
+    let v = verifier_sk(&bapi.base(), "sk_live_capture");
+    const PREFIX: &str = "session-token-expired-refresh-";
+    let mut compared = 0;
+    for result in clerk["results"].as_array().unwrap() {
+        let name = result["name"].as_str().unwrap();
+        let reason = result["reason"].as_str();
+        let ours = match name {
+            "expired-token-without-sid" => {
+                session_id_from_expired_token(clerk["expiredNoSid"].as_str().unwrap())
+                    .map(|_| vec![])
+            }
+            "connection-refused" => refresh_session(&verifier(&closed_port().await), &req).await,
+            _ => {
+                let reply = &result["reply"];
+                let status = reply["status"].as_u64().unwrap() as u16;
+                let ct = match reply["contentType"].as_str() {
+                    Some("application/json") => Some("application/json"),
+                    Some("text/html") => Some("text/html"),
+                    Some("text/plain") => Some("text/plain"),
+                    Some("application/json; charset=utf-8") => {
+                        Some("application/json; charset=utf-8")
+                    }
+                    None => None,
+                    Some(other) => panic!("content type {other}"),
+                };
+                bapi.set_reply(Reply::typed(status, ct, reply["body"].as_str().unwrap()));
+                let r = refresh_session(&v, &req).await;
+                assert_eq!(
+                    bapi.take().len(),
+                    result["requests"].as_u64().unwrap() as usize,
+                    "{name}"
+                );
+                r
+            }
+        };
+        match (name, ours) {
+            ("ok", Ok(cookies)) => {
+                assert_eq!(result["status"], "signed-in");
+                assert!(session_token_from_directives(&cookies).is_some());
+            }
+            // Ours hands the cookies over; the caller's verification of the new __session gives Clerk's reason.
+            ("ok-unverifiable-session", Ok(cookies)) => {
+                assert_eq!(
+                    reason,
+                    Some("session-token-expired-refresh-invalid-session-token")
+                );
+                assert_eq!(
+                    session_token_from_directives(&cookies).as_deref(),
+                    Some("garbage")
+                );
+            }
+            // Deliberate: a JSON media type with parameters is read as JSON (Clerk reads it as text).
+            ("charset-json-200", Ok(_)) => {
+                assert_eq!(
+                    reason,
+                    Some("session-token-expired-refresh-unexpected-sdk-error")
+                );
+            }
+            (_, Err(e)) => {
+                assert_secret_free(&refresh_rendered(&e));
+                let clerk_code = reason.and_then(|r| r.strip_prefix(PREFIX));
+                assert_eq!(Some(e.code()), clerk_code, "{name}");
+            }
+            (_, Ok(c)) => panic!("{name}: expected Clerk's {reason:?}, got Ok({c:?})"),
+        }
+        compared += 1;
+    }
+    assert_eq!(compared, 22);
+
+    // The request Clerk sent in the "ok" run, byte for byte.
+    bapi.set_reply(Reply::json(200, json!({"cookies": ["__session=x"]})));
+    refresh_session(&v, &req).await.unwrap();
+    let ours = &bapi.take()[0];
+    assert_eq!(ours.path, clerk["refreshRequest"]["path"].as_str().unwrap());
+    assert_eq!(
+        String::from_utf8(ours.body.clone()).unwrap(),
+        clerk["refreshRequest"]["body"].as_str().unwrap()
     );
 }
