@@ -10,6 +10,7 @@ pub mod instance;
 pub(crate) mod negative_policy;
 pub mod request;
 mod resolution;
+pub mod resolve;
 
 pub use accepts::AcceptsToken;
 pub use authenticate::{
