@@ -218,14 +218,14 @@ impl AuthDecision {
         }
     }
 
-    fn with_headers(outcome: AuthOutcome, headers: StateHeaders) -> Self {
+    pub(super) fn with_headers(outcome: AuthOutcome, headers: StateHeaders) -> Self {
         AuthDecision {
             headers,
             ..AuthDecision::of(outcome)
         }
     }
 
-    fn signed_out(reason: &str, message: impl Into<String>) -> Self {
+    pub(super) fn signed_out(reason: &str, message: impl Into<String>) -> Self {
         AuthDecision::of(AuthOutcome::signed_out(
             TokenType::SessionToken,
             reason,
@@ -233,7 +233,7 @@ impl AuthDecision {
         ))
     }
 
-    fn thrown(message: impl Into<String>) -> Self {
+    pub(super) fn thrown(message: impl Into<String>) -> Self {
         AuthDecision {
             thrown: Some(message.into()),
             ..AuthDecision::signed_out(SignedOutReason::UNEXPECTED_ERROR, "")
@@ -895,7 +895,7 @@ fn org_must_activate(claims_json: &str, target: OrgTarget<'_>) -> bool {
     }
 }
 
-fn signed_in_session(token: &str, claims: Arc<str>) -> AuthOutcome {
+pub(super) fn signed_in_session(token: &str, claims: Arc<str>) -> AuthOutcome {
     AuthOutcome::SignedIn {
         token_type: TokenType::SessionToken,
         token: token.to_owned(),
