@@ -1,13 +1,17 @@
 //! `Authenticator::start` benchmarks: the synchronous part of `authenticateRequest` for a signed-in request
 //! whose token is in the verified-token cache (the hot path), from the `__session` cookie and from the
-//! `Authorization` header, plus a signed-out cookie request for scale.
+//! `Authorization` header, plus a signed-out cookie request for scale. The cookie path also with a publishable
+//! key (the handshake family on: suffix decision, dev-browser and handshake-parameter checks), without request
+//! facts (a fetch or API call) and with them (a document navigation: cross-origin check).
 //!
 //! Run: `cargo bench -p clerk_native_core --bench authenticate`
 
 use std::hint::black_box;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use clerk_native_core::auth::{AcceptsToken, AuthInput, AuthOutcome, Authenticator};
+use clerk_native_core::auth::{
+    AcceptsToken, AuthInput, AuthOutcome, Authenticator, InstanceOptions, RequestContext,
+};
 use clerk_native_core::cache::caches;
 use clerk_native_core::codec::base64url;
 use clerk_native_core::token::{Verifier, VerifyOptions};
@@ -51,13 +55,19 @@ fn session_token(pair: &RsaKeyPair, now: u64) -> String {
 }
 
 fn authenticator(pem: &str, publishable_key: Option<&str>) -> Authenticator {
-    let _ = publishable_key;
     let verifier = Verifier::new(VerifyOptions {
         jwt_key: Some(pem.to_owned()),
         ..VerifyOptions::default()
     })
     .with_verified_cache(&caches().verified, b"bench-authenticate");
-    Authenticator::new(verifier, AcceptsToken::default())
+    let auth = Authenticator::new(verifier, AcceptsToken::default());
+    match publishable_key {
+        Some(pk) => auth.with_instance(&InstanceOptions {
+            publishable_key: Some(pk.to_owned()),
+            ..InstanceOptions::default()
+        }),
+        None => auth,
+    }
 }
 
 fn input<'a>(authorization: Option<&'a str>, cookie: Option<&'a str>) -> AuthInput<'a> {
@@ -76,6 +86,7 @@ fn bench(c: &mut Criterion) {
         .expect("clock")
         .as_secs();
     let token = session_token(&pair, now);
+    let plain = authenticator(&pem, None);
     let auth = authenticator(&pem, Some(PK_LIVE));
     let cookie = format!(
         "_ga=GA1.1.1234567890.1700000000; __client_uat={}; __session={token}; theme=dark",
@@ -92,14 +103,43 @@ fn bench(c: &mut Criterion) {
     ));
 
     c.bench_function("authenticate cookie signed-in (verified cache)", |b| {
-        b.iter(|| auth.start(black_box(&input(None, Some(&cookie)))))
+        b.iter(|| plain.start(black_box(&input(None, Some(&cookie)))))
     });
+    c.bench_function(
+        "authenticate cookie signed-in, publishable key, no request facts",
+        |b| {
+            b.iter(|| {
+                auth.start_with(
+                    black_box(&input(None, Some(&cookie))),
+                    &RequestContext::NONE,
+                )
+            })
+        },
+    );
+    let facts = "https://app.example.com/dashboard\n=app.example.com\n\n\n=document\n=text/html,application/xhtml+xml\n=https://app.example.com/\n";
+    let ctx = RequestContext::parse_compact(facts);
+    assert!(matches!(
+        auth.start_with(&input(None, Some(&cookie)), &ctx)
+            .map(|d| d.outcome),
+        Ok(AuthOutcome::SignedIn { .. })
+    ));
+    c.bench_function(
+        "authenticate cookie signed-in, publishable key, document navigation",
+        |b| {
+            b.iter(|| {
+                auth.start_with(
+                    black_box(&input(None, Some(&cookie))),
+                    &RequestContext::parse_compact(black_box(facts)),
+                )
+            })
+        },
+    );
     c.bench_function("authenticate header signed-in (verified cache)", |b| {
-        b.iter(|| auth.start(black_box(&input(Some(&bearer), None))))
+        b.iter(|| plain.start(black_box(&input(Some(&bearer), None))))
     });
     let no_session = "_ga=GA1.1.1234567890.1700000000; theme=dark";
     c.bench_function("authenticate cookie signed-out (no session)", |b| {
-        b.iter(|| auth.start(black_box(&input(None, Some(no_session)))))
+        b.iter(|| plain.start(black_box(&input(None, Some(no_session)))))
     });
 }
 
