@@ -565,7 +565,7 @@ impl Authenticator {
             }
             (true, Some(t)) => t,
         };
-        if let Some(entry) = self.verifier.cached_entry(token) {
+        if let Some(entry) = req.cached_session(|t| self.verifier.cached_entry(t)) {
             if entry
                 .iat_ms
                 .is_some_and(|iat| (iat as f64) < client_uat * 1000.0)

@@ -250,6 +250,9 @@ pub struct Req<'c, 'a> {
     pub cookies: RequestCookies<'a>,
     /// `usesSuffixedCookies()`.
     pub suffixed: bool,
+    /// The verified-token cache entry of the unsuffixed `__session`, when the suffix decision looked it up (reused
+    /// by the verification: one cache lookup per request).
+    pub session_entry: Option<std::sync::Arc<VerifiedEntry>>,
 }
 
 impl<'c, 'a> Req<'c, 'a> {
@@ -264,7 +267,10 @@ impl<'c, 'a> Req<'c, 'a> {
         cached: impl Fn(&str) -> Option<std::sync::Arc<VerifiedEntry>>,
     ) -> Self {
         let cookies = RequestCookies::parse(cookie_header, inst.map(|i| i.cookie_suffix.as_str()));
-        let suffixed = inst.is_some_and(|i| decide_suffix(i, now_ms, &cookies, &cached));
+        let (suffixed, session_entry) = match inst {
+            Some(i) => decide_suffix(i, now_ms, &cookies, &cached),
+            None => (false, None),
+        };
         Req {
             inst,
             is_get,
@@ -273,7 +279,19 @@ impl<'c, 'a> Req<'c, 'a> {
             header_token,
             cookies,
             suffixed,
+            session_entry,
         }
+    }
+
+    /// The verified-token cache entry of the chosen session cookie, if cached (looked up at most once).
+    pub fn cached_session(
+        &self,
+        cached: impl Fn(&str) -> Option<std::sync::Arc<VerifiedEntry>>,
+    ) -> Option<std::sync::Arc<VerifiedEntry>> {
+        if self.inst.is_some() && !self.suffixed {
+            return self.session_entry.clone();
+        }
+        self.session_cookie().and_then(cached)
     }
 
     /// `sessionTokenInCookie`.
@@ -453,9 +471,10 @@ fn decide_suffix(
     now_ms: i64,
     c: &RequestCookies<'_>,
     cached: &impl Fn(&str) -> Option<std::sync::Arc<VerifiedEntry>>,
-) -> bool {
+) -> (bool, Option<std::sync::Arc<VerifiedEntry>>) {
     let fapi = inst.original_frontend_api.as_str();
-    let session = c.session.as_deref().map(|s| match cached(s) {
+    let entry = c.session.as_deref().and_then(cached);
+    let session = c.session.as_deref().map(|s| match &entry {
         Some(entry) => issuer_of_payload_json(&entry.payload_json, fapi),
         None => match crate::jwt::decode(s) {
             Ok(jwt) => SessionIssuer::of(jwt.payload.get("iss"), fapi),
@@ -481,5 +500,5 @@ fn decide_suffix(
         let now_s = (now_ms / 1000) as f64;
         facts.session_suffixed_expired = exp.is_some_and(|e| e <= now_s);
     }
-    uses_suffixed_cookies(&facts)
+    (uses_suffixed_cookies(&facts), entry)
 }

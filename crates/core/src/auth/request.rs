@@ -232,6 +232,12 @@ pub fn is_cross_origin_referrer(referer: Option<&str>, url: &Url) -> bool {
     if origin.is_empty() {
         return false;
     }
+    // The common same-origin navigation needs no parse: `<origin>/…` has exactly this origin.
+    if r.strip_prefix(origin.as_str())
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']))
+    {
+        return false;
+    }
     match Url::parse(r) {
         Ok(r) => r.origin().ascii_serialization() != origin,
         Err(_) => false,
