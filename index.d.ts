@@ -355,7 +355,7 @@ export interface RequestState {
    * resolved handshake's or refresh's `Set-Cookie`s (also on signed-in states). Copy them all onto the response.
    */
   headers: Headers
-  /** The auth object (`null` on a handshake state, as Clerk's). */
+  /** The auth object (signed out on a handshake state; Clerk's answers `null` there). */
   toAuth(): AuthObject
 }
 

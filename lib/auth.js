@@ -249,9 +249,9 @@ class RequestState {
     this.afterSignUpUrl = options.afterSignUpUrl || ''
     let auth
     // TODO(integrator): toAuth(opts) = authObjectOf(result, opts, options) from lib/auth-object.js (branch
-    // authobj), memoised per treatPendingAsSignedOut; a handshake state's toAuth() returns null as Clerk's.
+    // authobj), memoised per treatPendingAsSignedOut (CONTRACT). A handshake state's result is signed out, so its
+    // toAuth() is the signed-out object (Clerk's handshake state answers null; adapters redirect before reading it).
     this.toAuth = () => {
-      if (handshake) return null
       if (auth === undefined) {
         if (!signedIn) auth = signedOutAuth(result.tokenType, this.reason, this.message)
         else if (result.claims != null) auth = signedInSessionAuth(result.claims, result.token)
