@@ -10,8 +10,8 @@ use clerk_native_core::auth::cookies::{
     cookie_suffix, uses_suffixed_cookies, SessionIssuer, SuffixFacts,
 };
 use clerk_native_core::auth::{
-    AcceptsToken, AuthDecision, AuthInput, AuthOutcome, Authenticator, InstanceOptions, Pending,
-    RequestContext,
+    AcceptsToken, AuthDecision, AuthInput, AuthOutcome, Authenticator, DeferredStep,
+    InstanceOptions, Pending, RequestContext,
 };
 use clerk_native_core::token::{Verifier, VerifyOptions};
 use serde_json::{json, Value};
@@ -765,6 +765,6 @@ async fn nonce_resolution_and_refresh_against_a_backend_api() {
             },
             &RequestContext::NONE
         ),
-        Err(Pending::Handshake { .. })
+        Err(Pending::Session { deferred: Some(d), .. }) if d.step == DeferredStep::ResolveHandshake
     ));
 }

@@ -138,14 +138,32 @@ pub struct Deferred {
     pub cookie: String,
     /// HTTP method.
     pub method: String,
+    /// The network step.
+    pub step: DeferredStep,
+}
+
+/// The network step of a [`Pending::Session`] that carries its request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeferredStep {
+    /// Fetch the keys and verify the token, then what follows (refresh, handshake, cross-origin, org sync).
+    Verify,
+    /// Refresh the expired session with the `__refresh_<suffix>` cookie (Backend API).
+    Refresh {
+        /// The full message of the expiry error (the state's message when the refresh fails).
+        message: String,
+    },
+    /// Resolve the `__clerk_handshake_nonce` (Backend API `handshake_payload`) or legacy `__clerk_handshake` JWT
+    /// (the pending token).
+    ResolveHandshake,
 }
 
 impl Deferred {
-    fn of(input: &AuthInput<'_>) -> Box<Self> {
+    fn of(input: &AuthInput<'_>, step: DeferredStep) -> Box<Self> {
         Box::new(Deferred {
             authorization: input.authorization.map(str::to_owned),
             cookie: input.cookie.unwrap_or("").to_owned(),
             method: input.method.to_owned(),
+            step,
         })
     }
 
@@ -161,7 +179,8 @@ impl Deferred {
 /// Network work left after [`Authenticator::start`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pending {
-    /// A session JWT whose key must be fetched.
+    /// A session JWT whose key must be fetched; with `deferred`, also a handshake-family network step (a refresh
+    /// of this expired token, or the resolution of this handshake nonce / token).
     Session {
         /// The token.
         token: String,
@@ -169,7 +188,7 @@ pub enum Pending {
         carrier: Carrier,
         /// Whether the request is a GET.
         is_get: bool,
-        /// The request, for what follows the verification (refresh, handshake, cross-origin and org sync).
+        /// The request and its network step (`None`: verify only, without the handshake family).
         deferred: Option<Box<Deferred>>,
     },
     /// A machine token to verify (Backend API for opaque ones, JWKS for JWTs).
@@ -178,18 +197,6 @@ pub enum Pending {
         token: String,
         /// Its type.
         token_type: TokenType,
-    },
-    /// A `__clerk_handshake_nonce` (Backend API `handshake_payload`) or legacy `__clerk_handshake` JWT to resolve.
-    Handshake {
-        /// The request.
-        deferred: Box<Deferred>,
-    },
-    /// An expired session token to refresh with the `__refresh_<suffix>` cookie (Backend API).
-    Refresh {
-        /// The request.
-        deferred: Box<Deferred>,
-        /// The full message of the expiry error (the state's message when the refresh fails).
-        message: String,
     },
 }
 
@@ -356,40 +363,48 @@ impl Authenticator {
                     is_get,
                     deferred,
                 } => {
-                    let result = self.verifier.verify_json(&token).await;
                     let Some(deferred) = deferred else {
+                        let result = self.verifier.verify_json(&token).await;
                         return AuthDecision::of(session_outcome(result, token, carrier, is_get));
                     };
-                    let input = deferred.input();
-                    let step = {
-                        let req = self.req(&input, ctx, is_get);
-                        self.after_verify(result, &token, carrier, &req)
-                    };
-                    match step {
-                        Step::Done(d) => return d,
-                        Step::Refresh { message } => {
-                            return self.refresh(&deferred, ctx, request_headers, message).await
+                    match &deferred.step {
+                        DeferredStep::Verify => {
+                            let result = self.verifier.verify_json(&token).await;
+                            let input = deferred.input();
+                            let step = {
+                                let req = self.req(&input, ctx, is_get);
+                                self.after_verify(result, &token, carrier, &req)
+                            };
+                            match step {
+                                Step::Done(d) => return d,
+                                Step::Refresh { message } => {
+                                    return self
+                                        .refresh(&deferred, ctx, request_headers, message)
+                                        .await
+                                }
+                            }
+                        }
+                        DeferredStep::Refresh { message } => {
+                            return self
+                                .refresh(&deferred, ctx, request_headers, message.clone())
+                                .await
+                        }
+                        DeferredStep::ResolveHandshake => {
+                            match self.resolve_handshake(&deferred, ctx).await {
+                                Ok(d) => return d,
+                                Err(()) => {
+                                    let input = deferred.input();
+                                    match self.start_cookie(&input, ctx, is_get, true) {
+                                        Ok(d) => return d,
+                                        Err(p) => p,
+                                    }
+                                }
+                            }
                         }
                     }
                 }
                 Pending::Machine { token, token_type } => {
                     return AuthDecision::of(self.finish_machine(token, token_type).await)
-                }
-                Pending::Refresh { deferred, message } => {
-                    return self.refresh(&deferred, ctx, request_headers, message).await
-                }
-                Pending::Handshake { deferred } => {
-                    match self.resolve_handshake(&deferred, ctx).await {
-                        Ok(d) => return d,
-                        Err(()) => {
-                            let input = deferred.input();
-                            let is_get = input.method.eq_ignore_ascii_case("GET");
-                            match self.start_cookie(&input, ctx, is_get, true) {
-                                Ok(d) => return d,
-                                Err(p) => p,
-                            }
-                        }
-                    }
                 }
             };
             pending = next;
@@ -529,10 +544,15 @@ impl Authenticator {
     ) -> Result<AuthDecision, Pending> {
         let req = self.req(input, ctx, is_get);
         if let Some(inst) = req.inst {
-            if !resolved && (req.handshake_nonce().is_some() || req.handshake_token().is_some()) {
-                return Err(Pending::Handshake {
-                    deferred: Deferred::of(input),
-                });
+            if !resolved {
+                if let Some(t) = req.handshake_nonce().or_else(|| req.handshake_token()) {
+                    return Err(Pending::Session {
+                        token: t.into_owned(),
+                        carrier: Carrier::Cookie,
+                        is_get,
+                        deferred: Some(Deferred::of(input, DeferredStep::ResolveHandshake)),
+                    });
+                }
             }
             if let Some(d) = self.instance_checks(inst, &req) {
                 return Ok(d);
@@ -584,9 +604,11 @@ impl Authenticator {
             Err(e) => {
                 return match self.session_error(e, Carrier::Cookie, &req) {
                     Step::Done(d) => Ok(d),
-                    Step::Refresh { message } => Err(Pending::Refresh {
-                        deferred: Deferred::of(input),
-                        message,
+                    Step::Refresh { message } => Err(Pending::Session {
+                        token: token.to_owned(),
+                        carrier: Carrier::Cookie,
+                        is_get,
+                        deferred: Some(Deferred::of(input, DeferredStep::Refresh { message })),
                     }),
                 }
             }
@@ -610,16 +632,18 @@ impl Authenticator {
         match self.verifier.verify_decoded_json(&token, jwt) {
             Some(result) => match self.after_verify(result, &token, Carrier::Cookie, &req) {
                 Step::Done(d) => Ok(d),
-                Step::Refresh { message } => Err(Pending::Refresh {
-                    deferred: Deferred::of(input),
-                    message,
+                Step::Refresh { message } => Err(Pending::Session {
+                    token,
+                    carrier: Carrier::Cookie,
+                    is_get,
+                    deferred: Some(Deferred::of(input, DeferredStep::Refresh { message })),
                 }),
             },
             None => Err(Pending::Session {
                 token,
                 carrier: Carrier::Cookie,
                 is_get,
-                deferred: Some(Deferred::of(input)),
+                deferred: Some(Deferred::of(input, DeferredStep::Verify)),
             }),
         }
     }
@@ -742,7 +766,7 @@ impl Authenticator {
                 token: token.to_owned(),
                 carrier,
                 is_get,
-                deferred: Some(Deferred::of(input)),
+                deferred: Some(Deferred::of(input, DeferredStep::Verify)),
             });
         };
         if result.is_ok() {
@@ -757,9 +781,11 @@ impl Authenticator {
         let req = self.req(input, ctx, is_get);
         match self.after_verify(result, token, carrier, &req) {
             Step::Done(d) => Ok(d),
-            Step::Refresh { message } => Err(Pending::Refresh {
-                deferred: Deferred::of(input),
-                message,
+            Step::Refresh { message } => Err(Pending::Session {
+                token: token.to_owned(),
+                carrier,
+                is_get,
+                deferred: Some(Deferred::of(input, DeferredStep::Refresh { message })),
             }),
         }
     }

@@ -106,10 +106,7 @@ fn for_each_pair<'a>(header: &'a str, mut f: impl FnMut(&'a str, &'a str)) {
         return;
     }
     let mut index = 0;
-    loop {
-        let Some(eq) = header[index..].find('=').map(|i| i + index) else {
-            break;
-        };
+    while let Some(eq) = header[index..].find('=').map(|i| i + index) {
         let end = header[index..].find(';').map_or(len, |i| i + index);
         if eq > end {
             index = header[..eq].rfind(';').map_or(0, |i| i + 1);

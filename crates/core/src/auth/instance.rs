@@ -57,7 +57,7 @@ fn atob(s: &str) -> Option<String> {
         .chars()
         .filter(|c| !matches!(c, ' ' | '\t' | '\n' | '\x0c' | '\r'))
         .collect();
-    let body = if cleaned.len() % 4 == 0 {
+    let body = if cleaned.len().is_multiple_of(4) {
         cleaned
             .strip_suffix("==")
             .or_else(|| cleaned.strip_suffix('='))

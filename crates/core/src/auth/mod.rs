@@ -14,7 +14,7 @@ pub mod resolve;
 
 pub use accepts::AcceptsToken;
 pub use authenticate::{
-    AuthDecision, AuthInput, AuthOutcome, Authenticator, Carrier, Deferred, Pending,
+    AuthDecision, AuthInput, AuthOutcome, Authenticator, Carrier, Deferred, DeferredStep, Pending,
     SignedOutReason,
 };
 pub use handshake::{HandshakeReason, StateHeaders};
