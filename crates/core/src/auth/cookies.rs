@@ -215,10 +215,26 @@ impl SessionIssuer {
 
 /// `s.replace(/https?:\/\//gi, '')`.
 fn strip_schemes(s: &str) -> Cow<'_, str> {
-    let lower = s.to_ascii_lowercase();
-    if !lower.contains("http") {
+    let has_http = |t: &str| {
+        t.as_bytes()
+            .windows(4)
+            .any(|w| w.eq_ignore_ascii_case(b"http"))
+    };
+    // The common `https://<host>`: one scheme at the start, no allocation.
+    for scheme in ["https://", "http://"] {
+        if s.len() >= scheme.len()
+            && s.as_bytes()[..scheme.len()].eq_ignore_ascii_case(scheme.as_bytes())
+        {
+            let rest = &s[scheme.len()..];
+            if !has_http(rest) {
+                return Cow::Borrowed(rest);
+            }
+        }
+    }
+    if !has_http(s) {
         return Cow::Borrowed(s);
     }
+    let lower = s.to_ascii_lowercase();
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {
@@ -417,6 +433,21 @@ mod tests {
         assert_eq!(c.dev_browser, None);
         let c = RequestCookies::parse("__session=%E0%A4%A", None);
         assert_eq!(c.session.as_deref(), Some("%E0%A4%A"));
+    }
+
+    #[test]
+    fn schemes_are_stripped_everywhere() {
+        assert_eq!(
+            strip_schemes("https://clerk.example.com"),
+            "clerk.example.com"
+        );
+        assert_eq!(
+            strip_schemes("HTTP://clerk.example.com"),
+            "clerk.example.com"
+        );
+        assert_eq!(strip_schemes("clerk.example.com"), "clerk.example.com");
+        assert_eq!(strip_schemes("https://a/http://b"), "a/b");
+        assert_eq!(strip_schemes("https://httpbin.org"), "httpbin.org");
     }
 
     #[test]
