@@ -327,9 +327,10 @@ async function authenticateRequest(request, options) {
   let url = null
   let facts = null
   if (p.enabled) {
-    url = rawUrlOf(request, headers, anyCase)
-    // The facts matter only to a request eligible for a handshake or one whose URL may carry a __clerk_* parameter.
-    let wanted = url.includes('?') && (url.includes('clerk') || url.includes('%'))
+    // The facts matter only to a request eligible for a handshake or one whose URL may carry a __clerk_* parameter
+    // (checked on the raw URL or path, before building anything).
+    const raw = typeof request.originalUrl === 'string' ? request.originalUrl : request.url
+    let wanted = typeof raw === 'string' && raw.includes('?') && (raw.includes('clerk') || raw.includes('%'))
     if (!wanted && method === 'GET') {
       const dest = headerOf(headers, 'sec-fetch-dest', anyCase)
       if (dest) wanted = dest === 'document' || dest === 'iframe'
@@ -338,24 +339,28 @@ async function authenticateRequest(request, options) {
         wanted = typeof accept === 'string' && accept.startsWith('text/html')
       }
     }
-    if (wanted) facts = requestFacts(url, headers, anyCase, p.orgTargetOf)
+    if (wanted) {
+      url = rawUrlOf(request, headers, anyCase)
+      facts = requestFacts(url, headers, anyCase, p.orgTargetOf)
+    }
   }
   const now = p.authenticator.authenticateSync(authorization, cookie, method, facts ?? undefined)
-  if (typeof now === 'string') return stateOf(compactSessionResult(now, authorization, cookie), p, url, headers, anyCase)
+  if (typeof now === 'string') return stateOf(compactSessionResult(now, authorization, cookie), p, request, url, headers, anyCase)
   // A pending step (key fetch or Backend API call) continues where the synchronous part stopped.
   let result = now
   if (typeof now.finish === 'function') {
+    if (p.enabled && url === null) url = rawUrlOf(request, headers, anyCase)
     const allFacts = url === null ? undefined : facts ?? requestFacts(url, headers, anyCase, p.orgTargetOf)
     result = await now.finish(allFacts, url === null ? undefined : headerList(headers))
   }
-  return stateOf(result, p, url, headers, anyCase)
+  return stateOf(result, p, request, url, headers, anyCase)
 }
 
-function stateOf(result, p, url, headers, anyCase) {
+function stateOf(result, p, request, url, headers, anyCase) {
   if (result.thrown != null) throw new Error(result.thrown)
   let proxyUrl = p.resolved.proxyUrl || ''
   if (p.relativeProxy) {
-    const raw = url ?? rawUrlOf({}, headers, anyCase)
+    const raw = url ?? rawUrlOf(request, headers, anyCase)
     proxyUrl = `${derivedOrigin(raw, headers, anyCase)}${proxyUrl}`
   }
   return new RequestState(result, p.resolved, proxyUrl)

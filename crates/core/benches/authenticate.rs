@@ -137,6 +137,30 @@ fn bench(c: &mut Criterion) {
     c.bench_function("authenticate header signed-in (verified cache)", |b| {
         b.iter(|| plain.start(black_box(&input(Some(&bearer), None))))
     });
+    let payload = auth
+        .verifier()
+        .cached_entry(&token)
+        .map(|e| e.payload_json.clone());
+    if let Some(json) = payload {
+        c.bench_function("suffix decision: issuer of a cached payload", |b| {
+            b.iter(|| {
+                clerk_native_core::auth::handshake::issuer_of_payload_json(
+                    black_box(&json),
+                    "clerk.example.com",
+                )
+            })
+        });
+    }
+    c.bench_function("cookie parse (handshake family names)", |b| {
+        b.iter(|| {
+            clerk_native_core::auth::cookies::RequestCookies::parse(
+                black_box(&cookie),
+                Some("naoXFJnI"),
+            )
+            .session
+            .is_some()
+        })
+    });
     let no_session = "_ga=GA1.1.1234567890.1700000000; theme=dark";
     c.bench_function("authenticate cookie signed-out (no session)", |b| {
         b.iter(|| plain.start(black_box(&input(None, Some(no_session)))))

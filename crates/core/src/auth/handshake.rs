@@ -101,7 +101,7 @@ impl<'c, 'a> ClerkUrl<'c, 'a> {
 /// The classification of the unsuffixed `__session`'s `iss` from a verified entry's payload JSON (a scan of the
 /// top-level keys, no full parse), falling back to a parse when the text is unusual.
 pub fn issuer_of_payload_json(json: &str, frontend_api: &str) -> SessionIssuer {
-    match top_level_value(json, "iss") {
+    match compact_top_level_iss(json).or_else(|| top_level_value(json, "iss")) {
         Some(Some(raw)) => {
             if let Some(s) = raw
                 .strip_prefix('"')
@@ -123,6 +123,33 @@ pub fn issuer_of_payload_json(json: &str, frontend_api: &str) -> SessionIssuer {
             let v: Option<serde_json::Map<String, Value>> = serde_json::from_str(json).ok();
             SessionIssuer::of(v.as_ref().and_then(|m| m.get("iss")), frontend_api)
         }
+    }
+}
+
+/// The fast path of [`top_level_value`] for `iss` in compact JSON as `serde_json::to_string` writes it (a
+/// verified entry's payload): the first structural `"iss":` (after `{` or `,`; inside a string its quote would be
+/// escaped) is the top-level member when no object or array opens before it. `None` when that cannot be told
+/// cheaply (the full scan decides).
+fn compact_top_level_iss(json: &str) -> Option<Option<&str>> {
+    let b = json.as_bytes();
+    if b.first() != Some(&b'{') {
+        return None;
+    }
+    let mut from = 1;
+    loop {
+        let Some(rel) = json[from..].find("\"iss\":") else {
+            return Some(None);
+        };
+        let pos = from + rel;
+        if matches!(b[pos - 1], b',' | b'{') {
+            if b[1..pos].iter().any(|&c| c == b'{' || c == b'[') {
+                return None;
+            }
+            let start = pos + 6;
+            let end = value_end(b, start)?;
+            return Some(Some(&json[start..end]));
+        }
+        from = pos + 1;
     }
 }
 
@@ -501,4 +528,46 @@ fn decide_suffix(
         facts.session_suffixed_expired = exp.is_some_and(|e| e <= now_s);
     }
     (uses_suffixed_cookies(&facts), entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_scan_finds_the_top_level_member_only() {
+        let f = "clerk.example.com";
+        let of = |j: &str| issuer_of_payload_json(j, f);
+        assert_eq!(
+            of(r#"{"azp":"x","iss":"https://clerk.example.com","sub":"u"}"#),
+            SessionIssuer::ThisInstance
+        );
+        assert_eq!(
+            of(r#"{"iss":"https://clerk.other.com"}"#),
+            SessionIssuer::Other
+        );
+        assert_eq!(of(r#"{"sub":"u"}"#), SessionIssuer::None);
+        assert_eq!(of(r#"{"iss":""}"#), SessionIssuer::None);
+        assert_eq!(of(r#"{"iss":0}"#), SessionIssuer::None);
+        assert_eq!(of(r#"{"iss":1}"#), SessionIssuer::Other);
+        assert_eq!(of(r#"{"iss":null}"#), SessionIssuer::None);
+        assert_eq!(
+            of(r#"{"act":{"iss":"https://clerk.example.com"},"sub":"u"}"#),
+            SessionIssuer::None
+        );
+        assert_eq!(
+            of(
+                r#"{"act":{"iss":"https://dashboard.clerk.com"},"iss":"https://clerk.example.com"}"#
+            ),
+            SessionIssuer::ThisInstance
+        );
+        assert_eq!(
+            of(r#"{"a":"x\"iss\":\"y","iss":"clerk.example.com"}"#),
+            SessionIssuer::ThisInstance
+        );
+        assert_eq!(
+            of(r#"{"iss":"https:\/\/clerk.example.com"}"#),
+            SessionIssuer::ThisInstance
+        );
+    }
 }
