@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use clerk_native_core::auth::cookies::RequestCookies;
-use clerk_native_core::auth::extract::token_from_authorization;
+use clerk_native_core::auth::extract::{cookie_value, token_from_authorization, SESSION_COOKIE};
 use clerk_native_core::auth::{
     AcceptsToken, AuthDecision, AuthInput, AuthOutcome, Authenticator, InstanceOptions, Pending,
     RequestContext,
@@ -297,6 +297,10 @@ fn token_source<'a>(
         Some(t) if t == token => Some(('h', authorization?, t)),
         _ => {
             let c = cookie?;
+            // The unsuffixed cookie first, with the cheap scan the common case needs.
+            if let Some(t) = cookie_value(c, SESSION_COOKIE).filter(|t| *t == token) {
+                return Some(('c', c, t));
+            }
             let jar = RequestCookies::parse(c, suffix);
             // Only a value borrowed verbatim from the header (not percent-decoded) can be sliced out of it.
             let t = [jar.session, jar.session_suffixed]
