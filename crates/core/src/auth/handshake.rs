@@ -485,7 +485,7 @@ impl<'c, 'a> Req<'c, 'a> {
             return Ok(None);
         };
         let sign_in = inst.sign_in_url.as_deref().unwrap_or("");
-        let mut target = Url::parse(sign_in).map_err(|_| format!("Invalid URL: {sign_in}"))?;
+        let mut target = Url::parse(sign_in).map_err(|_| "Invalid URL".to_owned())?;
         append_param(&mut target, "__clerk_redirect_url", url.as_str());
         Ok(Some(target.to_string()))
     }
