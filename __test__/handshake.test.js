@@ -242,3 +242,20 @@ test('a Node IncomingMessage: URL from Host / X-Forwarded-*, the same Location a
     server.close()
   }
 })
+
+test('edge cases as Clerk: invalid redirect URLs throw, encoded parameter names, dev Account Portal referrers, odd counters', async () => {
+  const dev = { publishableKey: PK_TEST, secretKey: 'sk_test_hs' }
+  const jar = `__clerk_db_jwt=d; __session=${validToken()}; __client_uat=${now() - 100}`
+  const thrown = await both('https://app.example.com/a?__clerk_redirect_url=notaurl', { ...DOC, cookie: jar }, dev)
+  assert.equal(thrown.clerk.state.error, 'Invalid URL')
+  assert.equal(thrown.ours.state.error, 'Invalid URL')
+  const badSignIn = await both('https://sat.example.net/a?__clerk_synced=false', DOC, { ...dev, isSatellite: true, domain: 'sat.example.net', signInUrl: 'not-a-url' })
+  assert.equal(badSignIn.ours.state.error, badSignIn.clerk.state.error)
+  await same('https://app.example.com/a?__clerk_db_jwt=', { ...DOC, cookie: jar }, dev)
+  await same('https://app.example.com/a?%5F%5Fclerk_db_jwt=zz', { ...DOC, cookie: jar }, dev)
+  for (const referer of ['https://foo-bar-13.accounts.dev/x', 'not a url', 'https://x.com']) {
+    await same('https://app.example.com/a', { ...DOC, cookie: jar, referer }, dev)
+  }
+  await same('https://app.example.com/a', { ...DOC, cookie: `${jar}; __clerk_redirect_count=abc`, referer: 'https://x.com' }, dev)
+  await same('https://app.example.com/a', { ...DOC, cookie: `__client_uat=${now()}; __clerk_redirect_count=2.5` })
+})
