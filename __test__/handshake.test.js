@@ -259,3 +259,16 @@ test('edge cases as Clerk: invalid redirect URLs throw, encoded parameter names,
   await same('https://app.example.com/a', { ...DOC, cookie: `${jar}; __clerk_redirect_count=abc`, referer: 'https://x.com' }, dev)
   await same('https://app.example.com/a', { ...DOC, cookie: `__client_uat=${now()}; __clerk_redirect_count=2.5` })
 })
+
+test('Vercel auto-proxy: a production instance on *.vercel.app handshakes through /__clerk on the request origin', async () => {
+  const saved = { ...process.env }
+  Object.assign(process.env, { VERCEL_TARGET_ENV: 'production', VERCEL_PROJECT_PRODUCTION_URL: 'my-app.vercel.app' })
+  try {
+    const cookie = `__session=${expiredToken()}; __client_uat=${now() - 200}`
+    const s = await same('https://my-app.vercel.app/x', { ...DOC, cookie }, { secretKey: 'sk_live_auto' })
+    assert.equal(s.proxyUrl, 'https://my-app.vercel.app/__clerk')
+    assert.match(s.headers.find(([n]) => n === 'location')[1], /^https:\/\/my-app\.vercel\.app\/__clerk\/v1\/client\/handshake\?/)
+  } finally {
+    for (const k of ['VERCEL_TARGET_ENV', 'VERCEL_PROJECT_PRODUCTION_URL']) if (!(k in saved)) delete process.env[k]
+  }
+})

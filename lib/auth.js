@@ -42,6 +42,30 @@ function resolveAuthOptions(options) {
   }
 }
 
+/**
+ * Clerk's `getAutoProxyUrlFromEnvironment`: a production instance on Vercel (`VERCEL_TARGET_ENV=production`, a
+ * `*.vercel.app` `VERCEL_PROJECT_PRODUCTION_URL`) without `proxyUrl`/`domain` goes through `/__clerk` on the
+ * request origin, unless `CLERK_DISABLE_AUTO_PROXY` is truthy.
+ */
+function autoProxyPath(resolved) {
+  if (resolved.proxyUrl || resolved.domain) return ''
+  const pk = resolved.publishableKey
+  if (typeof pk !== 'string' || !(pk.startsWith('live_') || pk.startsWith('pk_live_'))) return ''
+  if (isTruthy(env('CLERK_DISABLE_AUTO_PROXY'))) return ''
+  if (env('VERCEL_TARGET_ENV') !== 'production') return ''
+  const url = env('VERCEL_PROJECT_PRODUCTION_URL')
+  if (!url) return ''
+  let hostname
+  if (url.startsWith('http://') || url.startsWith('https://')) {
+    try {
+      hostname = new URL(url).hostname
+    } catch {
+      hostname = ''
+    }
+  } else hostname = url.split('/')[0] || ''
+  return hostname.endsWith('.vercel.app') ? '/__clerk' : ''
+}
+
 const MAX_AUTHENTICATORS = 64
 const authenticators = new Map()
 
@@ -292,6 +316,8 @@ class RequestState {
 // while their fields stay the same (checked on every call); environment variables are read at that first use.
 const prepared = memoByOptions((options) => {
   const resolved = resolveAuthOptions(options)
+  const autoProxy = autoProxyPath(resolved)
+  if (autoProxy) resolved.proxyUrl = autoProxy
   const authenticator = authenticatorFor(resolved)
   const enabled = authenticator.handshakeEnabled
   const checkSatellite = resolved.isSatellite && resolved.acceptsToken !== 'm2m_token'
