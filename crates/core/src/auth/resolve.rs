@@ -156,7 +156,8 @@ impl RefreshReason {
         }
     }
 
-    /// Clerk's `error.message` for this reason (for [`RefreshReason::Bapi`], the code itself, as Clerk does).
+    /// Clerk's `error.message` for this reason (for [`RefreshReason::Bapi`], the code itself, as Clerk does). Clerk
+    /// has no message for `unexpected-sdk-error` and the two `non-eligible-*` reasons; those texts are ours.
     pub fn clerk_message(&self) -> &str {
         match self {
             RefreshReason::MissingApiClient => "An apiClient is needed to perform token refresh.",
@@ -267,7 +268,9 @@ pub fn handshake_headers(directives: &[String]) -> Vec<(&'static str, String)> {
     out
 }
 
-/// The `request_headers` of a refresh as `refreshToken` builds them from a Web `Headers`:
+/// The `request_headers` of a refresh as `refreshToken` builds them from a Web `Headers` (for Express, Clerk's
+/// `incomingMessageToRequest` builds that `Headers` from Node's `req.headers`, so pass those merged entries, not
+/// `rawHeaders`):
 /// `Object.fromEntries([...headers.entries()].map(([k, v]) => [k, [v]]))`. Names lower-cased and sorted (as
 /// `Headers` iterates), repeated headers joined with `, ` (`Set-Cookie`: the last value, as `fromEntries` keeps
 /// it), each value in a one-element list.
