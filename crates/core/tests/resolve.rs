@@ -17,6 +17,11 @@
 //! `fixtures/clerk-refresh-reasons.json`, and [`refresh_codes_match_what_clerks_authenticate_request_derived`]
 //! asserts our codes and our request (body byte for byte, `request_headers` from [`request_headers_of`]) against it.
 //!
+//! `fixtures/capture-clerk-handshake-token.mjs` runs Clerk's `authenticateRequest` with 18 legacy `__clerk_handshake`
+//! JWTs and records the directives or the error (reason and message) of Clerk's `verifyHandshakeToken`; its output
+//! is `fixtures/clerk-handshake-tokens.json`, checked by
+//! [`handshake_tokens_as_clerks_verify_handshake_token_judged_them`] (two deliberate differences named there).
+//!
 //! Then every failure mode: 4xx with `errors[0].code`, 5xx, invalid JSON, non-JSON bodies, 204, a redirect (not
 //! followed), oversize bodies, connection refused and timeout, with the codes Clerk's `refreshToken` derives; and
 //! the legacy handshake JWT with `jwtKey` and with the secret-key JWKS.
@@ -342,17 +347,16 @@ async fn handshake_payload_sends_clerks_request_and_returns_the_directives() {
     assert_eq!(clerk["clerkBackendVersion"], "3.25.0");
     let bapi = Bapi::start(Reply::json(
         200,
-        json!({"directives": ["__session=tok; Path=/", "__client_uat=1; Path=/", 5]}),
+        json!({"directives": ["__session=tok; Path=/", "__client_uat=1; Path=/"]}),
     ))
     .await;
     let v = verifier_sk(&bapi.base(), CAPTURE_SK);
     let directives = handshake_payload(&v, clerk["nonce"].as_str().unwrap())
         .await
         .unwrap();
-    // Non-strings as String(x), as Headers.append would show them.
     assert_eq!(
         directives,
-        vec!["__session=tok; Path=/", "__client_uat=1; Path=/", "5"]
+        vec!["__session=tok; Path=/", "__client_uat=1; Path=/"]
     );
     let reqs = bapi.requests();
     assert_eq!(reqs.len(), 1);
@@ -508,6 +512,11 @@ async fn handshake_payload_failures() {
     // The redirect was not followed: one request per case.
     assert_eq!(bapi.take().len(), 10);
 
+    // A non-string directive: Clerk's resolveHandshake throws on it (a distinct kind, see ResolveError).
+    bapi.set_reply(Reply::json(200, json!({"directives": ["__session=a", 5]})));
+    let e = expect_resolve_err(handshake_payload(&v, nonce).await);
+    assert_eq!(e.kind, ResolveErrorKind::NonStringDirective);
+
     // 204: no directives, no error (Clerk: no payload).
     bapi.set_reply(Reply::typed(204, None, ""));
     assert!(handshake_payload(&v, nonce).await.unwrap().is_empty());
@@ -655,6 +664,11 @@ async fn refresh_session_failures_carry_clerks_reasons() {
         ),
         (
             Reply::json(200, json!({})),
+            "unexpected-sdk-error",
+            Some(200),
+        ),
+        (
+            Reply::json(200, json!({"cookies": ["__session=x", 5]})),
             "unexpected-sdk-error",
             Some(200),
         ),
@@ -1065,4 +1079,67 @@ async fn refresh_codes_match_what_clerks_authenticate_request_derived() {
         String::from_utf8(ours.body.clone()).unwrap(),
         clerk["refreshRequest"]["body"].as_str().unwrap()
     );
+}
+
+#[tokio::test]
+async fn handshake_tokens_as_clerks_verify_handshake_token_judged_them() {
+    let path = format!(
+        "{}/tests/fixtures/clerk-handshake-tokens.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let clerk: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(clerk["clerkBackendVersion"], "3.25.0");
+    let v = verifier_with(
+        "http://127.0.0.1:9",
+        VerifyOptions {
+            jwt_key: Some(Signer::load("rsa2048").pem),
+            secret_key: Some("sk_live_capture".into()),
+            ..VerifyOptions::default()
+        },
+    );
+    let mut compared = 0;
+    for case in clerk["results"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let ours = verify_handshake_token(&v, case["token"].as_str().unwrap()).await;
+        match name {
+            // Deliberate: the core's PEM key verifies RS384/RS512 (Clerk's PEM JWK is RS256-only).
+            "rs384" | "rs512" => {
+                assert_eq!(case["error"]["reason"], "token-verification-failed");
+                assert_eq!(ours.unwrap().len(), 2, "{name}");
+            }
+            // Clerk throws a TypeError in resolveHandshake (no reason); ours is a token-invalid error.
+            "handshake-non-strings" => {
+                assert_eq!(
+                    case["error"]["message"],
+                    "cookieDirective.split is not a function"
+                );
+                assert_eq!(ours.unwrap_err().reason, Reason::TokenInvalid);
+            }
+            _ => match (&case["directives"], ours) {
+                (Value::Array(expected), Ok(directives)) => {
+                    let expected: Vec<&str> =
+                        expected.iter().map(|d| d.as_str().unwrap()).collect();
+                    assert_eq!(directives, expected, "{name}");
+                }
+                (Value::Null, Err(e)) => {
+                    assert_eq!(
+                        e.code(),
+                        case["error"]["reason"].as_str().unwrap(),
+                        "{name}"
+                    );
+                    assert_eq!(
+                        e.message,
+                        case["error"]["message"].as_str().unwrap(),
+                        "{name}"
+                    );
+                }
+                (expected, ours) => panic!(
+                    "{name}: Clerk {expected} / {:?}, ours {ours:?}",
+                    case["error"]
+                ),
+            },
+        }
+        compared += 1;
+    }
+    assert_eq!(compared, 18);
 }

@@ -45,9 +45,12 @@ const UNEXPECTED_ERROR_CODE: &str = "unexpected_error";
 // ---------------------------------------------------------------------------------------------------------------
 // Errors
 
-/// Why [`handshake_payload`] failed. Clerk logs any failure (`console.error("Clerk: HandshakeService: error getting
-/// handshake payload:", error)`) and resolves the handshake with no directives, hence signed out with
-/// `session-token-missing`; callers do the same.
+/// Why [`handshake_payload`] failed. For every kind but [`ResolveErrorKind::NonStringDirective`], Clerk logs the
+/// failure (`console.error("Clerk: HandshakeService: error getting handshake payload:", error)`) and resolves the
+/// handshake with no directives, hence signed out with `session-token-missing` (with the resolved-handshake
+/// headers); callers do the same. A non-string directive instead makes Clerk's `resolveHandshake` throw
+/// (`getCookieName` calls `split` on it): Clerk logs "Clerk: unable to resolve handshake:" and goes on with the
+/// request's own cookies as if there were no handshake.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("Clerk: error getting the handshake payload ({code}): {message}", code = self.code())]
 pub struct ResolveError {
@@ -73,6 +76,9 @@ pub enum ResolveErrorKind {
     Bapi(Option<String>),
     /// A 2xx answer without a `directives` array.
     UnexpectedResponse,
+    /// A 2xx answer whose `directives` holds something other than a string (see the type's docs: Clerk's
+    /// `resolveHandshake` throws on it).
+    NonStringDirective,
 }
 
 impl ResolveError {
@@ -85,7 +91,7 @@ impl ResolveError {
     }
 
     /// A stable code: `missing-secret-key`, `invalid-request`, `fetch-error`, the Backend API's `errors[0].code`
-    /// (else `unexpected-bapi-error`) for a non-2xx answer, `unexpected-response`.
+    /// (else `unexpected-bapi-error`) for a non-2xx answer, `unexpected-response`, `non-string-directive`.
     pub fn code(&self) -> &str {
         match &self.kind {
             ResolveErrorKind::MissingSecretKey => "missing-secret-key",
@@ -94,6 +100,7 @@ impl ResolveError {
             ResolveErrorKind::Bapi(Some(code)) => code,
             ResolveErrorKind::Bapi(None) => "unexpected-bapi-error",
             ResolveErrorKind::UnexpectedResponse => "unexpected-response",
+            ResolveErrorKind::NonStringDirective => "non-string-directive",
         }
     }
 }
@@ -149,7 +156,8 @@ impl RefreshReason {
         }
     }
 
-    /// Clerk's `error.message` for this reason (for [`RefreshReason::Bapi`], the code itself, as Clerk does).
+    /// Clerk's `error.message` for this reason (for [`RefreshReason::Bapi`], the code itself, as Clerk does). Clerk
+    /// has no message for `unexpected-sdk-error` and the two `non-eligible-*` reasons; those texts are ours.
     pub fn clerk_message(&self) -> &str {
         match self {
             RefreshReason::MissingApiClient => "An apiClient is needed to perform token refresh.",
@@ -260,7 +268,9 @@ pub fn handshake_headers(directives: &[String]) -> Vec<(&'static str, String)> {
     out
 }
 
-/// The `request_headers` of a refresh as `refreshToken` builds them from a Web `Headers`:
+/// The `request_headers` of a refresh as `refreshToken` builds them from a Web `Headers` (for Express, Clerk's
+/// `incomingMessageToRequest` builds that `Headers` from Node's `req.headers`, so pass those merged entries, not
+/// `rawHeaders`):
 /// `Object.fromEntries([...headers.entries()].map(([k, v]) => [k, [v]]))`. Names lower-cased and sorted (as
 /// `Headers` iterates), repeated headers joined with `, ` (`Set-Cookie`: the last value, as `fromEntries` keeps
 /// it), each value in a one-element list.
@@ -622,14 +632,11 @@ fn rejection(answer: &Answer) -> Rejection {
     }
 }
 
-/// A JSON list as `Set-Cookie` values (`String(x)` of non-strings, as `Headers.append` does).
-fn strings(items: &[Value]) -> Vec<String> {
+/// A JSON list of cookie directives; `None` when an item is not a string (Clerk's `getCookieName` throws on it).
+fn strings(items: &[Value]) -> Option<Vec<String>> {
     items
         .iter()
-        .map(|v| match v {
-            Value::String(s) => s.clone(),
-            other => jsfmt::to_js_string(Some(other)),
-        })
+        .map(|v| v.as_str().map(str::to_owned))
         .collect()
 }
 
@@ -651,7 +658,7 @@ fn success_object(answer: &Answer) -> Result<serde_json::Map<String, Value>, boo
 
 /// `ClientAPI.getHandshakePayload({ nonce })`: `GET {apiUrl}/{apiVersion}/clients/handshake_payload?nonce=<nonce>`
 /// (the nonce form-encoded as `URLSearchParams` does; an empty nonce is left out, as Clerk leaves out falsy
-/// values), and the answer's `directives` (non-strings as `String(x)`). A 204 answer is no directives. Never cached.
+/// values), and the answer's `directives`. A 204 answer is no directives. Never cached.
 pub async fn handshake_payload(
     verifier: &Verifier,
     nonce: &str,
@@ -691,7 +698,15 @@ pub async fn handshake_payload(
     }
     match success_object(&answer) {
         Ok(obj) => match obj.get("directives") {
-            Some(Value::Array(items)) => Ok(strings(items)),
+            Some(Value::Array(items)) => strings(items).ok_or_else(|| {
+                ResolveError::new(
+                    K::NonStringDirective,
+                    format!(
+                        "the Backend API answered {status} with a directive that is not a string"
+                    ),
+                    Some(status),
+                )
+            }),
             _ => Err(ResolveError::new(
                 K::UnexpectedResponse,
                 format!("the Backend API answered {status} without a directives array"),
@@ -720,7 +735,8 @@ pub async fn handshake_payload(
 /// a `.`/`..` sid, `apiUrl` or `apiVersion` → `unexpected-bapi-error` (Clerk's `joinPaths` throws); transport,
 /// timeout, oversize or invalid JSON → `fetch-error`; a non-2xx answer → its `errors[0].code` (`unexpected_error`
 /// → `fetch-error`, an empty code → `unexpected-sdk-error`, no `errors` → `unexpected-bapi-error`); a 204 →
-/// `unexpected-bapi-error`; a 2xx answer without a non-empty `cookies` array → `unexpected-sdk-error`. The
+/// `unexpected-bapi-error`; a 2xx answer without a non-empty `cookies` array of strings → `unexpected-sdk-error`
+/// (for a non-string cookie Clerk's `authenticateRequest` rejects with a `TypeError` instead). The
 /// `invalid-session-token` step (verifying the new `__session`) is the caller's. Never cached.
 pub async fn refresh_session(
     verifier: &Verifier,
@@ -793,7 +809,12 @@ pub async fn refresh_session(
     }
     match success_object(&answer) {
         Ok(obj) => match obj.get("cookies") {
-            Some(Value::Array(items)) if !items.is_empty() => Ok(strings(items)),
+            // Clerk's attemptRefresh throws on a non-string (getCookieName), rejecting authenticateRequest.
+            Some(Value::Array(items)) if !items.is_empty() => strings(items).ok_or_else(|| {
+                RefreshError::new(R::UnexpectedSdkError)
+                    .with_cause(format!("{answered} with a cookie that is not a string"))
+                    .with_status(status)
+            }),
             _ => Err(RefreshError::new(R::UnexpectedSdkError)
                 .with_cause(format!("{answered} without cookies"))
                 .with_status(status)),
@@ -810,8 +831,12 @@ pub async fn refresh_session(
 /// `verifyHandshakeToken` + `verifyHandshakeJwt`: the legacy `__clerk_handshake` JWT, in Clerk's order: decode →
 /// the instance key (the verifier's `jwtKey`, JWKS URL or secret-key JWKS, as for session tokens) → `typ` (absent
 /// or `JWT`) → `alg` (RS256/384/512) → `cat` (absent, session or ignore; else "Invalid handshake token category.")
-/// → signature. No claim is checked (Clerk checks none). Returns the payload's `handshake` list (non-strings as
-/// `String(x)`), empty when it is not a list. Never cached.
+/// → signature. No claim is checked (Clerk checks none). Returns the payload's `handshake` list, empty when it is
+/// not a list. A list holding a non-string fails with `token-invalid` (Clerk's `resolveHandshake` throws a
+/// `TypeError` on it and goes on without the handshake; on a development instance Clerk only logs it, where a
+/// `TokenVerificationError` would be thrown to the app). Keys: the verifier's, so a `jwtKey` verifies RS384/RS512
+/// too (Clerk's PEM JWK is fixed to RS256 and fails them with "JWK \"alg\" does not match the requested
+/// algorithm"). Never cached.
 pub async fn verify_handshake_token(
     verifier: &Verifier,
     token: &str,
@@ -891,10 +916,15 @@ pub async fn verify_handshake_token(
             ))
         }
     }
-    Ok(match jwt.payload.get("handshake") {
-        Some(Value::Array(items)) => strings(items),
-        _ => Vec::new(),
-    })
+    match jwt.payload.get("handshake") {
+        Some(Value::Array(items)) => strings(items).ok_or_else(|| {
+            TokenVerificationError::new(
+                Reason::TokenInvalid,
+                "Invalid handshake token payload: every handshake directive must be a string.",
+            )
+        }),
+        _ => Ok(Vec::new()),
+    }
 }
 
 #[cfg(test)]
