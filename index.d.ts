@@ -251,13 +251,39 @@ export interface AuthenticateRequestOptions extends VerifyTokenOptions {
   acceptsToken?: TokenType | 'any' | Array<TokenType | 'any'>
   /** Authorizes `mt_` verification (falls back to `secretKey`). Default: env `CLERK_MACHINE_SECRET_KEY`. */
   machineSecretKey?: string
-  /** Reported on the state. Default: env `CLERK_PUBLISHABLE_KEY`. */
+  /**
+   * The instance's publishable key (default: env `CLERK_PUBLISHABLE_KEY`). A valid one (`pk_test_` = development,
+   * `pk_live_` = production) turns on Clerk's handshake family: document requests that need a session sync get
+   * `status: 'handshake'` with a 307 `Location` to the Frontend API, `__clerk_handshake_nonce` is resolved and
+   * expired sessions are refreshed through the Backend API, suffixed cookies are read, and development instances
+   * need a dev-browser token (`__clerk_db_jwt`). Without one, requests are only signed in or signed out.
+   */
   publishableKey?: string
-  /** Reported on the state. */
+  /** The Frontend API proxy URL (absolute, or a path on this origin); the handshake goes there. Default: env `CLERK_PROXY_URL`. */
   proxyUrl?: string
+  /** The satellite's domain (its Frontend API is `clerk.<domain>` in production). Default: env `CLERK_DOMAIN`. */
   domain?: string
+  /** This app is a satellite (syncs its session from the primary domain). Default: env `CLERK_IS_SATELLITE`. */
+  isSatellite?: boolean
+  /** Sign-in URL (a development satellite redirects there to sync). Default: env `CLERK_SIGN_IN_URL`. */
   signInUrl?: string
+  /** Reported on the state. Default: env `CLERK_SIGN_UP_URL`. */
   signUpUrl?: string
+  /** Reported on the state. */
+  afterSignInUrl?: string
+  /** Reported on the state. */
+  afterSignUpUrl?: string
+  /** A satellite syncs on the first document request even without cookies. Default `false`. */
+  satelliteAutoSync?: boolean
+  /**
+   * Activates the organization a path names (Clerk's `organizationSyncOptions`): on a signed-in document request
+   * whose active organization differs, a handshake `active-organization-mismatch` with `organization_id`.
+   * Patterns are path-to-regexp strings with `:id` or `:slug`.
+   */
+  organizationSyncOptions?: {
+    organizationPatterns?: string[]
+    personalAccountPatterns?: string[]
+  }
 }
 
 /** Parameters of `has()`. */
@@ -362,10 +388,14 @@ export interface InvalidTokenAuthObject {
 
 export type AuthObject = SessionAuthObject | MachineAuthObject | InvalidTokenAuthObject
 
-/** Clerk's RequestState (no handshake state: see README). */
+/** Clerk's RequestState. */
 export interface RequestState {
-  status: 'signed-in' | 'signed-out'
-  /** Clerk's reason (signed out): a token verification reason or e.g. `session-token-and-uat-missing`, `token-type-mismatch`. */
+  /** `handshake`: answer with a 307 to `headers.get('location')` (never signed in). */
+  status: 'signed-in' | 'signed-out' | 'handshake'
+  /**
+   * Clerk's reason (signed out, handshake): a token verification reason or e.g. `session-token-and-uat-missing`,
+   * `token-type-mismatch`, `session-token-expired-refresh-<refresh error>`, `dev-browser-missing`.
+   */
   reason: string | null
   message: string | null
   isSignedIn: boolean
@@ -374,26 +404,34 @@ export interface RequestState {
   tokenType: TokenType
   publishableKey: string
   proxyUrl: string
-  isSatellite: false
+  isSatellite: boolean
   domain: string
   signInUrl: string
   signUpUrl: string
   afterSignInUrl: string
   afterSignUpUrl: string
-  /** `x-clerk-auth-status`, `x-clerk-auth-reason`, `x-clerk-auth-message`. */
+  /**
+   * Clerk's: `x-clerk-auth-status`, `x-clerk-auth-reason`, `x-clerk-auth-message` on signed-out and handshake
+   * states; a handshake's `Location`, `Cache-Control: no-store` and `Set-Cookie: __clerk_redirect_count=…`; a
+   * resolved handshake's or refresh's `Set-Cookie`s (also on signed-in states). Copy them all onto the response.
+   */
   headers: Headers
   /**
    * Clerk's auth object of this state. `treatPendingAsSignedOut` (default `true`): a pending session
    * (`sts: "pending"`, session tasks left) gives the signed-out object with `sessionStatus: 'pending'`; `false`
-   * gives the signed-in object. The result is memoised per `treatPendingAsSignedOut` value.
+   * gives the signed-in object. The result is memoised per `treatPendingAsSignedOut` value. On a handshake state it
+   * is the signed-out object (Clerk's answers `null` there; adapters redirect before reading it).
    */
   toAuth(opts?: { treatPendingAsSignedOut?: boolean }): AuthObject
 }
 
 /**
- * Authenticates a Web `Request` or a Node request-like `{ method?, headers }`: the token comes from
- * `Authorization` (`Bearer <t>` or a bare token) or the `__session` cookie (with `__client_uat`).
- * Keys fall back to env `CLERK_SECRET_KEY`, `CLERK_JWT_KEY`, `CLERK_PUBLISHABLE_KEY`, `CLERK_API_URL`, `CLERK_API_VERSION`.
+ * Authenticates a Web `Request`, a Node `IncomingMessage` or a request-like `{ method?, url?, headers }`: the
+ * token comes from `Authorization` (`Bearer <t>` or a bare token) or the `__session` cookie (with `__client_uat`;
+ * suffixed or not, as Clerk chooses). With a publishable key, Clerk's handshake family applies (see
+ * `AuthenticateRequestOptions.publishableKey`). Keys fall back to env `CLERK_SECRET_KEY`, `CLERK_JWT_KEY`,
+ * `CLERK_PUBLISHABLE_KEY`, `CLERK_API_URL`, `CLERK_API_VERSION`. Throws Clerk's errors for a satellite without
+ * `domain`/`proxyUrl` or (development) `signInUrl`.
  */
 export declare function authenticateRequest(
   request: Request | { method?: string; url?: string; headers: Headers | Record<string, string | string[] | undefined> },
