@@ -164,6 +164,10 @@ function product(dims) {
  *   F2 instance × cookie jar × kind ∈ {document, fetch, html-no-sfd} × token ∈ {valid, expired}
  *   F3 acceptsToken × header token (bearer fetch on prod)
  *   F4 redirect count × {expired document, uat without session document} × {prod, dev}
+ *   F5 token ∈ {valid, wrong azp, no azp, foreign iss} × authorizedParties × issuer × {document cookie, bearer}
+ *   F6 organizationSyncOptions × path × {no org, v1 org, v2 org claims} × {document, fetch}
+ *   F7 referer × {prod, dev, prod satellite} × {document, fetch, POST} × redirect count {0, 1}
+ *   F8 handshake resolution input (nonce, legacy JWT) × {prod, dev} × {document, fetch}
  *   R  a seeded random sample over every dimension
  */
 function generateCases({ seed = 0x5eed12, randomCount = 400 } = {}) {
@@ -182,6 +186,18 @@ function generateCases({ seed = 0x5eed12, randomCount = 400 } = {}) {
   }
   for (const c of product({ instance: ['prod', 'dev'], redirectCount: REDIRECT_COUNT, token: ['expired', 'valid'], cookies: ['both', 'uat-only'] })) {
     push('F4', c)
+  }
+  for (const c of product({ token: ['valid', 'wrong-azp', 'no-azp', 'foreign-iss'], authorizedParties: AZP, issuer: ISSUER, kind: ['document', 'bearer'] })) {
+    push('F5', c)
+  }
+  for (const c of product({ orgSync: ['slug', 'id'], path: PATHS, token: ['valid', 'v1-org', 'v2-org'], kind: ['document', 'fetch'] })) {
+    push('F6', c)
+  }
+  for (const c of product({ referer: REFERER, instance: ['prod', 'dev', 'sat-prod'], kind: ['document', 'fetch', 'post'], redirectCount: [0, 1] })) {
+    push('F7', c)
+  }
+  for (const c of product({ handshake: HANDSHAKE, instance: ['prod', 'dev'], kind: ['document', 'fetch'] })) {
+    push('F8', c)
   }
   const r = rng(seed)
   const pick = (arr) => arr[Math.floor(r() * arr.length)]

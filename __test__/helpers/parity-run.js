@@ -516,6 +516,7 @@ function desc(v) {
     return 'text'
   }
   if (x === UNDEF) return 'undefined'
+  if (typeof x === 'number' && Math.abs(x) >= 1e9) return 'number'
   if (x === null || typeof x === 'boolean' || typeof x === 'number') return String(x)
   if (typeof x === 'string') return x.length <= 48 && !/c\d+z|eyJ/.test(x) ? JSON.stringify(x) : 'string'
   return Array.isArray(x) ? `array(${x.length})` : 'object'
