@@ -18,6 +18,7 @@
 //   PARITY_FILTER='sat-prod.*document' node --test …                       cases whose description matches
 //   PARITY_SEED=123 PARITY_RANDOM=1000 node --test …                       another random sample
 //   PARITY_REPORT=1 / PARITY_REPORT=json                                   print the category summary
+//   PARITY_REPORT_FILE=/tmp/parity.txt                                     also write it to a file
 //
 // Deliberate differences: DELIBERATE_DIFFERENCES below lists every place where we are knowingly different from
 // Clerk 3.25.0 (id, dimension, one-line reason). For a case it applies to, the listed fields are left out of the
@@ -116,6 +117,7 @@ after(async () => {
   const lines = [`parity matrix: ${mismatched} of ${verdicts.size} cases differ from @clerk/backend 3.25.0 (seed ${SEED}); cases per category (a case can be in several):`]
   for (const [cat, n] of sorted) lines.push(`${String(n).padStart(5)}  ${cat}`)
   process.stderr.write(`\n${lines.join('\n')}\n`)
+  if (process.env.PARITY_REPORT_FILE) require('node:fs').writeFileSync(process.env.PARITY_REPORT_FILE, `${lines.join('\n')}\n`)
 })
 
 test('the matrix has at least 500 distinct combinations and exercises every outcome', { skip: wanted || filter ? 'a subset was selected' : false }, () => {

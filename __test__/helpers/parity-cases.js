@@ -92,6 +92,9 @@ const COOKIES = [
   'both+refresh-unexpected',
   'both+refresh-badtoken',
   'both+unsuffixed-refresh',
+  'both-quoted',
+  'duplicate-session',
+  'uat-garbage',
 ]
 
 /** Request kinds: method and the headers that decide handshake eligibility. */
@@ -104,12 +107,15 @@ const KINDS = {
   bearer: { method: 'GET', headers: { accept: '*/*' }, bearer: true },
   'bearer-document': { method: 'GET', headers: { 'sec-fetch-dest': 'document', accept: 'text/html' }, bearer: true },
   'bearer-post': { method: 'POST', headers: { accept: 'application/json' }, bearer: true },
+  'bare-authorization': { method: 'GET', headers: { accept: '*/*' }, authorization: (t) => t },
+  'basic-authorization': { method: 'GET', headers: { accept: 'text/html', 'sec-fetch-dest': 'document' }, authorization: () => 'Basic dXNlcjpwYXNz' },
+  'bearer-lowercase': { method: 'GET', headers: { accept: '*/*' }, authorization: (t) => `bearer ${t}` },
 }
 
 const DEV_BROWSER = ['none', 'cookie', 'suffixed-cookie', 'query']
 const REDIRECT_COUNT = [0, 1, 2, 3]
 const REFERER = ['none', 'same-origin', 'cross-origin', 'fapi', 'accounts']
-const PATHS = ['/dashboard', '/orgs/acme/settings', '/orgs/org_A', '/orgs/other', '/me', '/dashboard?a=1&b=%20x']
+const PATHS = ['/dashboard', '/orgs/acme/settings', '/orgs/org_A', '/orgs/other', '/me', '/dashboard?a=1&b=%20x', '/orgs/ac%20me/', '/me/']
 const QUERY = ['none', 'synced-true', 'synced-false', 'redirect-url']
 const HANDSHAKE = ['none', 'nonce-ok', 'nonce-ok-cookie', 'nonce-404', 'nonce-nosession', 'hs-jwt', 'hs-jwt-expired-session', 'hs-jwt-badsig']
 const ORIGIN_SOURCE = ['url', 'forwarded', 'host']
@@ -168,6 +174,7 @@ function product(dims) {
  *   F6 organizationSyncOptions × path × {no org, v1 org, v2 org claims} × {document, fetch}
  *   F7 referer × {prod, dev, prod satellite} × {document, fetch, POST} × redirect count {0, 1}
  *   F8 handshake resolution input (nonce, legacy JWT) × {prod, dev} × {document, fetch}
+ *   F9 other Authorization spellings (bare token, Basic, lower-case bearer) × token × {no cookies, both}
  *   R  a seeded random sample over every dimension
  */
 function generateCases({ seed = 0x5eed12, randomCount = 400 } = {}) {
@@ -198,6 +205,9 @@ function generateCases({ seed = 0x5eed12, randomCount = 400 } = {}) {
   }
   for (const c of product({ handshake: HANDSHAKE, instance: ['prod', 'dev'], kind: ['document', 'fetch'] })) {
     push('F8', c)
+  }
+  for (const c of product({ kind: ['bare-authorization', 'basic-authorization', 'bearer-lowercase'], token: ['valid', 'expired', 'ak-ok'], cookies: ['none', 'both'] })) {
+    push('F9', c)
   }
   const r = rng(seed)
   const pick = (arr) => arr[Math.floor(r() * arr.length)]

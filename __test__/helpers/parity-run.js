@@ -243,6 +243,19 @@ function materialize(c, now, key, apiUrl) {
       U(uat)
       jar.push([`__refresh_${sfx}`, `rt_${c.cookies.slice('both+refresh-'.length)}_${tag}`])
       break
+    case 'both-quoted':
+      S(`"${token}"`)
+      U(`"${uat}"`)
+      break
+    case 'duplicate-session':
+      S(token)
+      S(sign(base({ sub: 'user_second' })))
+      U(uat)
+      break
+    case 'uat-garbage':
+      S(token)
+      U('abc')
+      break
     case 'both+unsuffixed-refresh':
       S(token)
       U(uat)
@@ -309,6 +322,7 @@ function materialize(c, now, key, apiUrl) {
   const u = new URL(c.path, urlBase)
   for (const [k, v] of query) u.searchParams.append(k, v)
   if (kind.bearer) headers.authorization = `Bearer ${token}`
+  if (kind.authorization) headers.authorization = kind.authorization(token)
   if (jar.length) headers.cookie = jar.map(([k, v]) => `${k}=${v}`).join('; ')
   const referers = {
     none: undefined,
