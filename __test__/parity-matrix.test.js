@@ -101,20 +101,25 @@ before(async () => {
 after(async () => {
   if (bapi) await bapi.close()
   const counts = new Map()
+  const areas = new Map()
   let mismatched = 0
   for (const v of verdicts.values()) {
     if (!v.category) continue
     mismatched++
     for (const cat of v.categories) counts.set(cat, (counts.get(cat) || 0) + 1)
+    for (const a of new Set(v.categories.map(R.areaOf))) areas.set(a, (areas.get(a) || 0) + 1)
   }
   if (!mismatched && !process.env.PARITY_REPORT) return
   const sorted = [...counts].sort((a, b) => b[1] - a[1])
   // stderr: shown by every reporter of `node --test` and when the file is run directly.
   if (process.env.PARITY_REPORT === 'json') {
-    process.stderr.write(JSON.stringify({ cases: verdicts.size, mismatched, categories: Object.fromEntries(sorted) }, null, 1) + '\n')
+    const byArea = Object.fromEntries([...areas].sort((a, b) => b[1] - a[1]))
+    process.stderr.write(JSON.stringify({ cases: verdicts.size, mismatched, areas: byArea, categories: Object.fromEntries(sorted) }, null, 1) + '\n')
     return
   }
-  const lines = [`parity matrix: ${mismatched} of ${verdicts.size} cases differ from @clerk/backend 3.25.0 (seed ${SEED}); cases per category (a case can be in several):`]
+  const lines = [`parity matrix: ${mismatched} of ${verdicts.size} cases differ from @clerk/backend 3.25.0 (seed ${SEED})`, 'cases per area:']
+  for (const [a, n] of [...areas].sort((x, y) => y[1] - x[1])) lines.push(`${String(n).padStart(5)}  ${a}`)
+  lines.push('cases per category (a case can be in several):')
   for (const [cat, n] of sorted) lines.push(`${String(n).padStart(5)}  ${cat}`)
   process.stderr.write(`\n${lines.join('\n')}\n`)
   if (process.env.PARITY_REPORT_FILE) require('node:fs').writeFileSync(process.env.PARITY_REPORT_FILE, `${lines.join('\n')}\n`)

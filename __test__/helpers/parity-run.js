@@ -561,6 +561,28 @@ function categories(clerk, ours, diffs) {
   return [...out].sort()
 }
 
+/**
+ * The area a category belongs to (for the summary by area; a heuristic, the categories themselves are exact).
+ */
+function areaOf(category) {
+  if (category.startsWith('outcome:')) {
+    const [clerk, ours] = category.slice('outcome: clerk '.length).split(' | ours ')
+    if (clerk === 'throw' || ours === 'throw' || ours.startsWith('throw')) return 'outcome: thrown errors'
+    if (clerk.startsWith('handshake') && !ours.startsWith('handshake')) return 'outcome: Clerk hands shake, we do not'
+    if (ours.startsWith('handshake') && !clerk.startsWith('handshake')) return 'outcome: we hand shake, Clerk does not'
+    if (/dev-browser|satellite|primary-|active-organization|session-token-missing/.test(`${clerk} ${ours}`)) return 'outcome: handshake-family reasons (dev browser, satellite, org sync, handshake resolution)'
+    if (/refresh-(?!non-eligible)/.test(`${clerk} ${ours}`) || (clerk === 'signed-in' && /expired-refresh/.test(ours))) return 'outcome: session refresh (refresh cookie)'
+    if (/issuer|authorized-parties/.test(`${clerk} ${ours}`)) return 'outcome: issuer / authorizedParties'
+    if (/No token in header|token-type-mismatch|token-invalid\b|unexpected-error/.test(`${clerk} ${ours}`)) return 'outcome: token routing (acceptsToken, machine tokens, mismatch reasons)'
+    return 'outcome: other (cookie selection, suffixed cookies, ...)'
+  }
+  if (category.includes('Backend API calls')) return 'Backend API calls'
+  if (/\] (auth|authPendingOptIn)\./.test(category)) return 'toAuth() object fields, has(), getToken()'
+  if (/\] header\./.test(category)) return 'RequestState headers'
+  if (/\] state\./.test(category)) return 'RequestState fields'
+  return 'other'
+}
+
 /** The first category of a case (the test's failure title). */
 function categorize(clerk, ours, diffs) {
   return categories(clerk, ours, diffs)[0] || null
@@ -595,4 +617,4 @@ async function runCase(c, env) {
   return { case: c, request: m.display, clerk, ours }
 }
 
-module.exports = { abbreviateJwts, HAS_PROBES, STATE_FIELDS, materialize, snapshot, runCase, diff, categories, categorize, formatDiff, flatten }
+module.exports = { abbreviateJwts, HAS_PROBES, STATE_FIELDS, materialize, snapshot, runCase, diff, categories, categorize, areaOf, formatDiff, flatten }
