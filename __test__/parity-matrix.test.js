@@ -125,6 +125,31 @@ after(async () => {
   if (process.env.PARITY_REPORT_FILE) require('node:fs').writeFileSync(process.env.PARITY_REPORT_FILE, `${lines.join('\n')}\n`)
 })
 
+test('the harness is deterministic: Clerk against itself differs nowhere (every 7th case)', { skip: wanted || filter ? 'a subset was selected' : false }, async () => {
+  assert.equal(runError, undefined, runError && runError.stack)
+  const clerkClient = clerkClientFor()
+  const env = { key, bapi, clerkClient, ours: (req, opts, inst) => clerkClient(inst).authenticateRequest(req, opts) }
+  const sample = cases.filter((c) => c.id % 7 === 0)
+  const saved = { log: console.log, warn: console.warn, error: console.error }
+  for (const k of Object.keys(saved)) console[k] = () => {}
+  const bad = []
+  try {
+    for (let i = 0; i < sample.length; i += BATCH) {
+      for (const r of await Promise.all(sample.slice(i, i + BATCH).map((c) => R.runCase(c, env)))) {
+        const diffs = R.diff(r.clerk, r.ours)
+        if (diffs.length) bad.push(R.formatDiff(r, diffs))
+      }
+    }
+  } finally {
+    Object.assign(console, saved)
+  }
+  assert.ok(sample.length >= 100, `${sample.length} cases`)
+  assert.deepEqual(bad, [])
+  // Clerk's cookie suffix is the one the cases compute.
+  const { getCookieSuffix } = require('@clerk/shared/keys')
+  for (const pk of [P.PK_TEST, P.PK_LIVE]) assert.equal(P.cookieSuffix(pk), await getCookieSuffix(pk))
+})
+
 test('the matrix has at least 500 distinct combinations and exercises every outcome', { skip: wanted || filter ? 'a subset was selected' : false }, () => {
   assert.equal(runError, undefined, runError && runError.stack)
   assert.ok(cases.length >= 500, `${cases.length} cases`)

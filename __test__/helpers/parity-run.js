@@ -608,11 +608,12 @@ async function runCase(c, env) {
   const now = T.nowSec()
   const m = materialize(c, now, env.key, env.bapi.url)
   env.bapi.register(c.id, m.handlers)
+  const n0 = env.bapi.callsOf(c.id).length
   const clerk = await snapshot(() => env.clerkClient(m.inst).authenticateRequest(new Request(m.url, m.init), m.options()))
   const nClerk = env.bapi.callsOf(c.id).length
-  const ours = await snapshot(() => env.ours(new Request(m.url, m.init), m.options()))
+  const ours = await snapshot(() => env.ours(new Request(m.url, m.init), m.options(), m.inst))
   const calls = env.bapi.callsOf(c.id)
-  clerk.bapi = calls.slice(0, nClerk)
+  clerk.bapi = calls.slice(n0, nClerk)
   ours.bapi = calls.slice(nClerk)
   return { case: c, request: m.display, clerk, ours }
 }
