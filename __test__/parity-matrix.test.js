@@ -182,7 +182,7 @@ for (const c of cases) {
     if (v.diffs.length) {
       // A plain Error whose stack is the diff: the reporter prints the diff, not a stack trace per case.
       const err = new Error(`differs from @clerk/backend 3.25.0 [${v.category}]\n${R.formatDiff(r, v.diffs)}`)
-      err.stack = err.message
+      err.stack = `${err.message}\n    at case #${c.id} (PARITY_CASES=${c.id} node --test __test__/parity-matrix.test.js)`
       throw err
     }
   })

@@ -595,7 +595,13 @@ function formatDiff(r, diffs) {
     lines.push(`  clerk: ${side(r.clerk)}`, `  ours:  ${side(r.ours)}`)
     return lines.join('\n')
   }
-  for (const d of diffs.slice(0, 25)) lines.push(`  ${d.path}\n    clerk: ${short(d.clerk)}\n    ours:  ${short(d.ours)}`)
+  for (const d of diffs.slice(0, 25)) {
+    // Location and Set-Cookie in full; raw JWTs where the abbreviations would hide the difference.
+    const n = d.path === 'header.location' || d.path === 'header.set-cookie' ? 2000 : 240
+    const raw = d.clerk !== undefined && d.ours !== undefined && abbreviateJwts(d.clerk) === abbreviateJwts(d.ours)
+    const show = (v) => (raw ? v : short(v, n))
+    lines.push(`  ${d.path}\n    clerk: ${show(d.clerk)}\n    ours:  ${show(d.ours)}`)
+  }
   if (diffs.length > 25) lines.push(`  … ${diffs.length - 25} more differences`)
   return lines.join('\n')
 }
