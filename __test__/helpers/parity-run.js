@@ -606,6 +606,26 @@ function formatDiff(r, diffs) {
   return lines.join('\n')
 }
 
+const CURRENT_DATE = /Current date: ([A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT)/g
+
+/**
+ * Verification messages carry the wall clock to the second ("Current date: <UTC>"), so two calls made a few
+ * milliseconds apart can straddle a second. A date within [now - 1 s, now + 5 s] of the case's clock is replaced by
+ * `<case clock>` on both sides; any other date stays as is (and is compared).
+ */
+function normalizeClock(snap, now) {
+  const fix = (text) =>
+    typeof text === 'string'
+      ? text.replace(CURRENT_DATE, (all, date) => {
+          const t = Date.parse(date) / 1000
+          return t >= now - 1 && t <= now + 5 ? 'Current date: <case clock>' : all
+        })
+      : text
+  if (snap.threw !== undefined) return
+  snap.message = fix(snap.message)
+  if (snap.headers && snap.headers['x-clerk-auth-message'] !== undefined) snap.headers['x-clerk-auth-message'] = fix(snap.headers['x-clerk-auth-message'])
+}
+
 /**
  * Runs case `c`: Clerk first (to completion, so the Backend API calls recorded so far are Clerk's), then ours, with
  * the same request, options and clock (`now` taken once; token lifetimes keep ≥ 60 s away from every boundary).
@@ -618,6 +638,8 @@ async function runCase(c, env) {
   const clerk = await snapshot(() => env.clerkClient(m.inst).authenticateRequest(new Request(m.url, m.init), m.options()))
   const nClerk = env.bapi.callsOf(c.id).length
   const ours = await snapshot(() => env.ours(new Request(m.url, m.init), m.options(), m.inst))
+  normalizeClock(clerk, now)
+  normalizeClock(ours, now)
   const calls = env.bapi.callsOf(c.id)
   clerk.bapi = calls.slice(n0, nClerk)
   ours.bapi = calls.slice(nClerk)
