@@ -117,7 +117,19 @@ after(async () => {
     process.stderr.write(JSON.stringify({ cases: verdicts.size, mismatched, areas: byArea, categories: Object.fromEntries(sorted) }, null, 1) + '\n')
     return
   }
-  const lines = [`parity matrix: ${mismatched} of ${verdicts.size} cases differ from @clerk/backend 3.25.0 (seed ${SEED})`, 'cases per area:']
+  const byStatus = new Map()
+  for (const [id, v] of verdicts) {
+    const st = results.get(id).clerk.status || 'throw'
+    const e = byStatus.get(st) || { equal: 0, all: 0 }
+    e.all++
+    if (!v.category) e.equal++
+    byStatus.set(st, e)
+  }
+  const lines = [
+    `parity matrix: ${mismatched} of ${verdicts.size} cases differ from @clerk/backend 3.25.0 (seed ${SEED})`,
+    `equal per Clerk status: ${[...byStatus].map(([st, e]) => `${st} ${e.equal}/${e.all}`).join(', ')}`,
+    'cases per area:',
+  ]
   for (const [a, n] of [...areas].sort((x, y) => y[1] - x[1])) lines.push(`${String(n).padStart(5)}  ${a}`)
   lines.push('cases per category (a case can be in several):')
   for (const [cat, n] of sorted) lines.push(`${String(n).padStart(5)}  ${cat}`)
