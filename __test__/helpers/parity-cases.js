@@ -39,6 +39,17 @@ const INSTANCES = {
     iss: `https://${FAPI}`,
     opts: { isSatellite: true, domain: 'sat.example.net', signInUrl: SIGN_IN },
   },
+  // Misconfigured satellites: Clerk's authenticateRequest throws (assertSignInUrlExists, assertProxyUrlOrDomain,
+  // assertSignInUrlFormatAndOrigin).
+  'sat-dev-no-signin': { pk: PK_TEST, sk: 'sk_test_parity', origin: 'https://sat.example.net', iss: `https://${FAPI}`, opts: { isSatellite: true, domain: 'sat.example.net' } },
+  'sat-prod-no-domain': { pk: PK_LIVE, sk: 'sk_live_parity', origin: 'https://sat.example.net', iss: `https://${FAPI}`, opts: { isSatellite: true, signInUrl: SIGN_IN } },
+  'sat-signin-same-origin': {
+    pk: PK_LIVE,
+    sk: 'sk_live_parity',
+    origin: 'https://sat.example.net',
+    iss: 'https://clerk.sat.example.net',
+    opts: { isSatellite: true, domain: 'sat.example.net', signInUrl: 'https://sat.example.net/sign-in' },
+  },
   proxy: { pk: PK_LIVE, sk: 'sk_live_parity', origin: 'https://example.com', iss: `https://${FAPI}`, opts: { proxyUrl: 'https://example.com/__clerk' } },
   'proxy-dev-rel': { pk: PK_TEST, sk: 'sk_test_parity', origin: 'https://example.com', iss: `https://${FAPI}`, opts: { proxyUrl: '/__clerk' } },
   'prod-urls': {
@@ -175,6 +186,7 @@ function product(dims) {
  *   F7 referer × {prod, dev, prod satellite} × {document, fetch, POST} × redirect count {0, 1}
  *   F8 handshake resolution input (nonce, legacy JWT) × {prod, dev} × {document, fetch}
  *   F9 other Authorization spellings (bare token, Basic, lower-case bearer) × token × {no cookies, both}
+ *   F10 misconfigured satellites (Clerk throws) × {document, bearer} × acceptsToken {default, m2m_token}
  *   R  a seeded random sample over every dimension
  */
 function generateCases({ seed = 0x5eed12, randomCount = 400 } = {}) {
@@ -209,9 +221,12 @@ function generateCases({ seed = 0x5eed12, randomCount = 400 } = {}) {
   for (const c of product({ kind: ['bare-authorization', 'basic-authorization', 'bearer-lowercase'], token: ['valid', 'expired', 'ak-ok'], cookies: ['none', 'both'] })) {
     push('F9', c)
   }
+  for (const c of product({ instance: ['sat-dev-no-signin', 'sat-prod-no-domain', 'sat-signin-same-origin'], kind: ['document', 'bearer'], acceptsToken: [undefined, 'm2m_token'] })) {
+    push('F10', c)
+  }
   const r = rng(seed)
   const pick = (arr) => arr[Math.floor(r() * arr.length)]
-  const instAll = Object.keys(INSTANCES)
+  const instAll = Object.keys(INSTANCES).filter((n) => !n.startsWith('sat-') || n === 'sat-prod' || n === 'sat-dev')
   for (let i = 0; i < randomCount; i++) {
     push('R', {
       instance: pick(instAll),
