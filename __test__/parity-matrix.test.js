@@ -102,11 +102,16 @@ after(async () => {
   if (bapi) await bapi.close()
   const counts = new Map()
   const areas = new Map()
+  const examples = new Map()
   let mismatched = 0
-  for (const v of verdicts.values()) {
+  for (const [id, v] of verdicts) {
     if (!v.category) continue
     mismatched++
-    for (const cat of v.categories) counts.set(cat, (counts.get(cat) || 0) + 1)
+    for (const cat of v.categories) {
+      counts.set(cat, (counts.get(cat) || 0) + 1)
+      if (!examples.has(cat)) examples.set(cat, [])
+      if (examples.get(cat).length < 3) examples.get(cat).push(id)
+    }
     for (const a of new Set(v.categories.map(R.areaOf))) areas.set(a, (areas.get(a) || 0) + 1)
   }
   if (!mismatched && !process.env.PARITY_REPORT) return
@@ -132,7 +137,7 @@ after(async () => {
   ]
   for (const [a, n] of [...areas].sort((x, y) => y[1] - x[1])) lines.push(`${String(n).padStart(5)}  ${a}`)
   lines.push('cases per category (a case can be in several):')
-  for (const [cat, n] of sorted) lines.push(`${String(n).padStart(5)}  ${cat}`)
+  for (const [cat, n] of sorted) lines.push(`${String(n).padStart(5)}  ${cat}  (e.g. PARITY_CASES=${examples.get(cat).join(',')})`)
   process.stderr.write(`\n${lines.join('\n')}\n`)
   if (process.env.PARITY_REPORT_FILE) require('node:fs').writeFileSync(process.env.PARITY_REPORT_FILE, `${lines.join('\n')}\n`)
 })
