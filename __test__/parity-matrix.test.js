@@ -142,6 +142,20 @@ after(async () => {
   if (process.env.PARITY_REPORT_FILE) require('node:fs').writeFileSync(process.env.PARITY_REPORT_FILE, `${lines.join('\n')}\n`)
 })
 
+test('every deliberate difference is named: id, dimension, one-line reason, and how it is checked', () => {
+  const ids = new Set()
+  for (const d of DELIBERATE_DIFFERENCES) {
+    assert.match(d.id, /^[a-z0-9-]+$/, 'id')
+    assert.ok(!ids.has(d.id), `unique id ${d.id}`)
+    ids.add(d.id)
+    assert.ok(typeof d.dimension === 'string' && d.dimension, `${d.id}: dimension`)
+    assert.ok(typeof d.reason === 'string' && d.reason && !d.reason.includes('\n'), `${d.id}: one-line reason`)
+    for (const f of ['applies', 'omit', 'expect']) assert.equal(typeof d[f], 'function', `${d.id}: ${f}`)
+    // An entry that applies to no case of the matrix is stale.
+    assert.ok([...results.values()].some((r) => d.applies(r.case, r.clerk)), `${d.id} applies to some case`)
+  }
+})
+
 test('the harness is deterministic: Clerk against itself differs nowhere (every 7th case)', { skip: wanted || filter ? 'a subset was selected' : false }, async () => {
   assert.equal(runError, undefined, runError && runError.stack)
   const clerkClient = clerkClientFor()
