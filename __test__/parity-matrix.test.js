@@ -152,56 +152,89 @@ test('every deliberate difference is named: id, dimension, one-line reason, and 
     assert.ok(typeof d.reason === 'string' && d.reason && !d.reason.includes('\n'), `${d.id}: one-line reason`)
     for (const f of ['applies', 'omit', 'expect']) assert.equal(typeof d[f], 'function', `${d.id}: ${f}`)
     // An entry that applies to no case of the matrix is stale.
-    assert.ok([...results.values()].some((r) => d.applies(r.case, r.clerk)), `${d.id} applies to some case`)
+    assert.ok(
+      [...results.values()].some((r) => d.applies(r.case, r.clerk)),
+      `${d.id} applies to some case`,
+    )
   }
 })
 
-test('the harness is deterministic: Clerk against itself differs nowhere (every 7th case)', { skip: wanted || filter ? 'a subset was selected' : false }, async () => {
-  assert.equal(runError, undefined, runError && runError.stack)
-  const clerkClient = clerkClientFor()
-  const env = { key, bapi, clerkClient, ours: (req, opts, inst) => clerkClient(inst).authenticateRequest(req, opts) }
-  const sample = cases.filter((c) => c.id % 7 === 0)
-  const saved = { log: console.log, warn: console.warn, error: console.error }
-  for (const k of Object.keys(saved)) console[k] = () => {}
-  const bad = []
-  try {
-    for (let i = 0; i < sample.length; i += BATCH) {
-      for (const r of await Promise.all(sample.slice(i, i + BATCH).map((c) => R.runCase(c, env)))) {
-        const diffs = R.diff(r.clerk, r.ours)
-        if (diffs.length) bad.push(R.formatDiff(r, diffs))
+test(
+  'the harness is deterministic: Clerk against itself differs nowhere (every 7th case)',
+  { skip: wanted || filter ? 'a subset was selected' : false },
+  async () => {
+    assert.equal(runError, undefined, runError && runError.stack)
+    const clerkClient = clerkClientFor()
+    const env = { key, bapi, clerkClient, ours: (req, opts, inst) => clerkClient(inst).authenticateRequest(req, opts) }
+    const sample = cases.filter((c) => c.id % 7 === 0)
+    const saved = { log: console.log, warn: console.warn, error: console.error }
+    for (const k of Object.keys(saved)) console[k] = () => {}
+    const bad = []
+    try {
+      for (let i = 0; i < sample.length; i += BATCH) {
+        for (const r of await Promise.all(sample.slice(i, i + BATCH).map((c) => R.runCase(c, env)))) {
+          const diffs = R.diff(r.clerk, r.ours)
+          if (diffs.length) bad.push(R.formatDiff(r, diffs))
+        }
       }
+    } finally {
+      Object.assign(console, saved)
     }
-  } finally {
-    Object.assign(console, saved)
-  }
-  assert.ok(sample.length >= 100, `${sample.length} cases`)
-  assert.deepEqual(bad, [])
-  // Clerk's cookie suffix is the one the cases compute.
-  const { getCookieSuffix } = require('@clerk/shared/keys')
-  for (const pk of [P.PK_TEST, P.PK_LIVE]) assert.equal(P.cookieSuffix(pk), await getCookieSuffix(pk))
-})
+    assert.ok(sample.length >= 100, `${sample.length} cases`)
+    assert.deepEqual(bad, [])
+    // Clerk's cookie suffix is the one the cases compute.
+    const { getCookieSuffix } = require('@clerk/shared/keys')
+    for (const pk of [P.PK_TEST, P.PK_LIVE]) assert.equal(P.cookieSuffix(pk), await getCookieSuffix(pk))
+  },
+)
 
-test('the matrix has at least 500 distinct combinations and exercises every outcome', { skip: wanted || filter ? 'a subset was selected' : false }, () => {
-  assert.equal(runError, undefined, runError && runError.stack)
-  assert.ok(cases.length >= 500, `${cases.length} cases`)
-  const keys = new Set(cases.map((c) => JSON.stringify({ ...c, id: 0, group: '' })))
-  assert.ok(keys.size >= 500, `${keys.size} distinct combinations`)
-  for (const dim of ['instance', 'cookies', 'token', 'kind', 'devBrowser', 'redirectCount', 'referer', 'path', 'query', 'handshake', 'originSource', 'acceptsToken', 'orgSync', 'issuer', 'authorizedParties']) {
-    const seen = new Set(cases.map((c) => JSON.stringify(c[dim])))
-    assert.ok(seen.size >= 2, `dimension ${dim} varies (${[...seen].join(' ')})`)
-  }
-  // Clerk's side covers every status and the Backend API routes, so the matrix is not 500 copies of one case.
-  const clerkStates = [...results.values()].map((r) => r.clerk)
-  const statuses = new Set(clerkStates.map((s) => s.status || 'throw'))
-  for (const s of ['signed-in', 'signed-out', 'handshake']) assert.ok(statuses.has(s), `Clerk produced ${s} somewhere (${[...statuses]})`)
-  const reasons = new Set(clerkStates.map((s) => s.reason).filter(Boolean))
-  assert.ok(reasons.size >= 15, `Clerk produced ${reasons.size} distinct reasons: ${[...reasons].join(' ')}`)
-  const routes = new Set(clerkStates.flatMap((s) => s.bapi.map((c) => `${c.method} ${c.path.replace(/sess_c\d+z/, ':sid')}`)))
-  for (const r of ['POST /v1/sessions/:sid/refresh', 'GET /v1/clients/handshake_payload', 'POST /api_keys/verify', 'POST /m2m_tokens/verify', 'POST /oauth_applications/access_tokens/verify']) {
-    assert.ok(routes.has(r), `Clerk called ${r} in some case (${[...routes].join(', ')})`)
-  }
-  assert.deepEqual(bapi.untagged, [], 'every Backend API call is attributed to a case')
-})
+test(
+  'the matrix has at least 500 distinct combinations and exercises every outcome',
+  { skip: wanted || filter ? 'a subset was selected' : false },
+  () => {
+    assert.equal(runError, undefined, runError && runError.stack)
+    assert.ok(cases.length >= 500, `${cases.length} cases`)
+    const keys = new Set(cases.map((c) => JSON.stringify({ ...c, id: 0, group: '' })))
+    assert.ok(keys.size >= 500, `${keys.size} distinct combinations`)
+    for (const dim of [
+      'instance',
+      'cookies',
+      'token',
+      'kind',
+      'devBrowser',
+      'redirectCount',
+      'referer',
+      'path',
+      'query',
+      'handshake',
+      'originSource',
+      'acceptsToken',
+      'orgSync',
+      'issuer',
+      'authorizedParties',
+    ]) {
+      const seen = new Set(cases.map((c) => JSON.stringify(c[dim])))
+      assert.ok(seen.size >= 2, `dimension ${dim} varies (${[...seen].join(' ')})`)
+    }
+    // Clerk's side covers every status and the Backend API routes, so the matrix is not 500 copies of one case.
+    const clerkStates = [...results.values()].map((r) => r.clerk)
+    const statuses = new Set(clerkStates.map((s) => s.status || 'throw'))
+    for (const s of ['signed-in', 'signed-out', 'handshake']) assert.ok(statuses.has(s), `Clerk produced ${s} somewhere (${[...statuses]})`)
+    const reasons = new Set(clerkStates.map((s) => s.reason).filter(Boolean))
+    assert.ok(reasons.size >= 15, `Clerk produced ${reasons.size} distinct reasons: ${[...reasons].join(' ')}`)
+    const routes = new Set(clerkStates.flatMap((s) => s.bapi.map((c) => `${c.method} ${c.path.replace(/sess_c\d+z/, ':sid')}`)))
+    for (const r of [
+      'POST /v1/sessions/:sid/refresh',
+      'GET /v1/clients/handshake_payload',
+      'POST /api_keys/verify',
+      'POST /m2m_tokens/verify',
+      'POST /oauth_applications/access_tokens/verify',
+    ]) {
+      assert.ok(routes.has(r), `Clerk called ${r} in some case (${[...routes].join(', ')})`)
+    }
+    assert.deepEqual(bapi.untagged, [], 'every Backend API call is attributed to a case')
+  },
+)
 
 for (const c of cases) {
   test(P.describeCase(c), () => {

@@ -41,8 +41,20 @@ const INSTANCES = {
   },
   // Misconfigured satellites: Clerk's authenticateRequest throws (assertSignInUrlExists, assertProxyUrlOrDomain,
   // assertSignInUrlFormatAndOrigin).
-  'sat-dev-no-signin': { pk: PK_TEST, sk: 'sk_test_parity', origin: 'https://sat.example.net', iss: `https://${FAPI}`, opts: { isSatellite: true, domain: 'sat.example.net' } },
-  'sat-prod-no-domain': { pk: PK_LIVE, sk: 'sk_live_parity', origin: 'https://sat.example.net', iss: `https://${FAPI}`, opts: { isSatellite: true, signInUrl: SIGN_IN } },
+  'sat-dev-no-signin': {
+    pk: PK_TEST,
+    sk: 'sk_test_parity',
+    origin: 'https://sat.example.net',
+    iss: `https://${FAPI}`,
+    opts: { isSatellite: true, domain: 'sat.example.net' },
+  },
+  'sat-prod-no-domain': {
+    pk: PK_LIVE,
+    sk: 'sk_live_parity',
+    origin: 'https://sat.example.net',
+    iss: `https://${FAPI}`,
+    opts: { isSatellite: true, signInUrl: SIGN_IN },
+  },
   'sat-signin-same-origin': {
     pk: PK_LIVE,
     sk: 'sk_live_parity',
@@ -50,7 +62,13 @@ const INSTANCES = {
     iss: 'https://clerk.sat.example.net',
     opts: { isSatellite: true, domain: 'sat.example.net', signInUrl: 'https://sat.example.net/sign-in' },
   },
-  proxy: { pk: PK_LIVE, sk: 'sk_live_parity', origin: 'https://example.com', iss: `https://${FAPI}`, opts: { proxyUrl: 'https://example.com/__clerk' } },
+  proxy: {
+    pk: PK_LIVE,
+    sk: 'sk_live_parity',
+    origin: 'https://example.com',
+    iss: `https://${FAPI}`,
+    opts: { proxyUrl: 'https://example.com/__clerk' },
+  },
   'proxy-dev-rel': { pk: PK_TEST, sk: 'sk_test_parity', origin: 'https://example.com', iss: `https://${FAPI}`, opts: { proxyUrl: '/__clerk' } },
   'prod-urls': {
     pk: PK_LIVE,
@@ -200,13 +218,21 @@ function generateCases({ seed = 0x5eed12, randomCount = 400 } = {}) {
   for (const c of product({ instance: instNames, cookies: COOKIES, kind: ['document', 'fetch'], token: ['valid', 'expired'] })) {
     push('F2', c)
   }
-  for (const c of product({ acceptsToken: ACCEPTS, token: ['valid', 'machine-jwt', 'oauth-jwt', 'cat-other', 'ak-ok', 'ak-404', 'mt-ok', 'oat-ok', 'oat-404'] })) {
+  for (const c of product({
+    acceptsToken: ACCEPTS,
+    token: ['valid', 'machine-jwt', 'oauth-jwt', 'cat-other', 'ak-ok', 'ak-404', 'mt-ok', 'oat-ok', 'oat-404'],
+  })) {
     push('F3', { ...c, kind: 'bearer', cookies: 'none' })
   }
   for (const c of product({ instance: ['prod', 'dev'], redirectCount: REDIRECT_COUNT, token: ['expired', 'valid'], cookies: ['both', 'uat-only'] })) {
     push('F4', c)
   }
-  for (const c of product({ token: ['valid', 'wrong-azp', 'no-azp', 'foreign-iss'], authorizedParties: AZP, issuer: ISSUER, kind: ['document', 'bearer'] })) {
+  for (const c of product({
+    token: ['valid', 'wrong-azp', 'no-azp', 'foreign-iss'],
+    authorizedParties: AZP,
+    issuer: ISSUER,
+    kind: ['document', 'bearer'],
+  })) {
     push('F5', c)
   }
   for (const c of product({ orgSync: ['slug', 'id'], path: PATHS, token: ['valid', 'v1-org', 'v2-org'], kind: ['document', 'fetch'] })) {
@@ -218,10 +244,18 @@ function generateCases({ seed = 0x5eed12, randomCount = 400 } = {}) {
   for (const c of product({ handshake: HANDSHAKE, instance: ['prod', 'dev'], kind: ['document', 'fetch'] })) {
     push('F8', c)
   }
-  for (const c of product({ kind: ['bare-authorization', 'basic-authorization', 'bearer-lowercase'], token: ['valid', 'expired', 'ak-ok'], cookies: ['none', 'both'] })) {
+  for (const c of product({
+    kind: ['bare-authorization', 'basic-authorization', 'bearer-lowercase'],
+    token: ['valid', 'expired', 'ak-ok'],
+    cookies: ['none', 'both'],
+  })) {
     push('F9', c)
   }
-  for (const c of product({ instance: ['sat-dev-no-signin', 'sat-prod-no-domain', 'sat-signin-same-origin'], kind: ['document', 'bearer'], acceptsToken: [undefined, 'm2m_token'] })) {
+  for (const c of product({
+    instance: ['sat-dev-no-signin', 'sat-prod-no-domain', 'sat-signin-same-origin'],
+    kind: ['document', 'bearer'],
+    acceptsToken: [undefined, 'm2m_token'],
+  })) {
     push('F10', c)
   }
   const r = rng(seed)
@@ -252,7 +286,19 @@ function generateCases({ seed = 0x5eed12, randomCount = 400 } = {}) {
 /** A one-line description of a case: every dimension that differs from the defaults. */
 function describeCase(c) {
   const parts = [`#${c.id}`, c.group, c.instance, c.kind, `token=${c.token}`, `cookies=${c.cookies}`]
-  for (const k of ['devBrowser', 'redirectCount', 'referer', 'path', 'query', 'handshake', 'originSource', 'acceptsToken', 'orgSync', 'issuer', 'authorizedParties']) {
+  for (const k of [
+    'devBrowser',
+    'redirectCount',
+    'referer',
+    'path',
+    'query',
+    'handshake',
+    'originSource',
+    'acceptsToken',
+    'orgSync',
+    'issuer',
+    'authorizedParties',
+  ]) {
     if (JSON.stringify(c[k]) !== JSON.stringify(DEFAULTS[k])) parts.push(`${k}=${JSON.stringify(c[k])}`)
   }
   return parts.join(' ')

@@ -123,7 +123,17 @@ function materialize(c, now, key, apiUrl) {
   const tag = `c${c.id}z`
   const sid = `sess_${tag}`
   let jti = 0
-  const base = (over = {}) => ({ sub: 'user_1', sid, iat: now - 10, nbf: now - 10, exp: now + 120, iss: inst.iss, azp: inst.origin, jti: `jti_${tag}_${++jti}`, ...over })
+  const base = (over = {}) => ({
+    sub: 'user_1',
+    sid,
+    iat: now - 10,
+    nbf: now - 10,
+    exp: now + 120,
+    iss: inst.iss,
+    azp: inst.origin,
+    jti: `jti_${tag}_${++jti}`,
+    ...over,
+  })
   const sign = (claims, header) => T.signJwt(key, claims, header ? { header } : {})
   const uat = String(now - 300)
 
@@ -134,7 +144,17 @@ function materialize(c, now, key, apiUrl) {
       case 'v1-org':
         return sign(base({ org_id: 'org_A', org_role: 'org:admin', org_slug: 'acme', org_permissions: ['org:items:read'] }))
       case 'v2-org':
-        return sign(base({ v: 2, o: { id: 'org_A', rol: 'admin', slg: 'acme', per: 'read', fpm: '1' }, fea: 'o:items,u:export', pla: 'u:pro', fva: [5, -1], sts: 'active' }), { cat: CAT_SESSION })
+        return sign(
+          base({
+            v: 2,
+            o: { id: 'org_A', rol: 'admin', slg: 'acme', per: 'read', fpm: '1' },
+            fea: 'o:items,u:export',
+            pla: 'u:pro',
+            fva: [5, -1],
+            sts: 'active',
+          }),
+          { cat: CAT_SESSION },
+        )
       case 'expired':
         return sign(base({ iat: now - 200, nbf: now - 200, exp: now - 100 }))
       case 'expired-nosid': {
@@ -160,9 +180,24 @@ function materialize(c, now, key, apiUrl) {
       case 'foreign-iss':
         return sign(base({ iss: 'https://clerk.other.dev' }))
       case 'machine-jwt':
-        return sign({ sub: 'mch_1', jti: `mt_jwt_${tag}`, iat: now - 10, nbf: now - 10, exp: now + 120, iss: inst.iss, scopes: 'mch_2 mch_3' }, { cat: CAT_M2M })
+        return sign(
+          { sub: 'mch_1', jti: `mt_jwt_${tag}`, iat: now - 10, nbf: now - 10, exp: now + 120, iss: inst.iss, scopes: 'mch_2 mch_3' },
+          { cat: CAT_M2M },
+        )
       case 'oauth-jwt':
-        return sign({ sub: 'user_9', client_id: 'client_1', scope: 'read write', jti: `oat_jwt_${tag}`, iat: now - 10, nbf: now - 10, exp: now + 120, iss: inst.iss }, { typ: 'at+jwt' })
+        return sign(
+          {
+            sub: 'user_9',
+            client_id: 'client_1',
+            scope: 'read write',
+            jti: `oat_jwt_${tag}`,
+            iat: now - 10,
+            nbf: now - 10,
+            exp: now + 120,
+            iss: inst.iss,
+          },
+          { typ: 'at+jwt' },
+        )
       case 'cat-other':
         return sign(base(), { cat: CAT_OTHER })
       case 'garbage':
@@ -270,7 +305,10 @@ function materialize(c, now, key, apiUrl) {
   if (c.redirectCount > 0) jar.push(['__clerk_redirect_count', String(c.redirectCount)])
 
   // Handshake resolution inputs
-  const directives = (sessionToken) => [`__session=${sessionToken}; Path=/; Secure; HttpOnly; SameSite=Lax`, `__client_uat=${now}; Path=/; Secure; SameSite=Lax; Max-Age=31536000`]
+  const directives = (sessionToken) => [
+    `__session=${sessionToken}; Path=/; Secure; HttpOnly; SameSite=Lax`,
+    `__client_uat=${now}; Path=/; Secure; SameSite=Lax; Max-Age=31536000`,
+  ]
   const query = []
   switch (c.handshake) {
     case 'none':
@@ -351,9 +389,18 @@ function materialize(c, now, key, apiUrl) {
       const rt = String(rec.body && rec.body.refresh_token)
       const suffixed = rec.query.suffixed_cookies === 'true'
       if (rt.startsWith('rt_ok_')) {
-        return { body: { object: 'cookies', cookies: [`${suffixed ? `__session_${sfx}` : '__session'}=${fresh()}; Path=/; Secure; HttpOnly; SameSite=Lax`, `${suffixed ? `__client_uat_${sfx}` : '__client_uat'}=${now}; Path=/; Secure; SameSite=Lax`] } }
+        return {
+          body: {
+            object: 'cookies',
+            cookies: [
+              `${suffixed ? `__session_${sfx}` : '__session'}=${fresh()}; Path=/; Secure; HttpOnly; SameSite=Lax`,
+              `${suffixed ? `__client_uat_${sfx}` : '__client_uat'}=${now}; Path=/; Secure; SameSite=Lax`,
+            ],
+          },
+        }
       }
-      if (rt.startsWith('rt_bad_')) return { status: 422, body: { errors: [{ code: 'refresh_token_invalid', message: 'The refresh token is invalid.' }] } }
+      if (rt.startsWith('rt_bad_'))
+        return { status: 422, body: { errors: [{ code: 'refresh_token_invalid', message: 'The refresh token is invalid.' }] } }
       if (rt.startsWith('rt_unexpected_')) return { status: 500, body: { errors: [{ code: 'unexpected_error', message: 'Something went wrong' }] } }
       if (rt.startsWith('rt_badtoken_')) return { body: { object: 'cookies', cookies: ['__session=not-a-jwt; Path=/'] } }
       return { status: 404, body: { errors: [{ code: 'resource_not_found', message: 'not found' }] } }
@@ -554,7 +601,13 @@ function categories(clerk, ours, diffs) {
   for (const d of diffs) {
     if (d.path.includes('.has(')) out.add(`[${clerk.status}] ${d.path.split('.')[0]}.has() answers`)
     else if (d.path === 'bapi') out.add(`[${clerk.status}] Backend API calls`)
-    else if (d.path.endsWith('getToken()') || d.path.endsWith('.sessionClaims') || d.path === 'state.token' || d.path === 'header.set-cookie' || d.path === 'header.location') {
+    else if (
+      d.path.endsWith('getToken()') ||
+      d.path.endsWith('.sessionClaims') ||
+      d.path === 'state.token' ||
+      d.path === 'header.set-cookie' ||
+      d.path === 'header.location'
+    ) {
       out.add(`[${clerk.status}] ${d.path} differs`)
     } else out.add(`[${clerk.status}] ${d.path}: clerk ${desc(d.clerk)} | ours ${desc(d.ours)}`)
   }
@@ -570,10 +623,13 @@ function areaOf(category) {
     if (clerk === 'throw' || ours === 'throw' || ours.startsWith('throw')) return 'outcome: thrown errors'
     if (clerk.startsWith('handshake') && !ours.startsWith('handshake')) return 'outcome: Clerk hands shake, we do not'
     if (ours.startsWith('handshake') && !clerk.startsWith('handshake')) return 'outcome: we hand shake, Clerk does not'
-    if (/dev-browser|satellite|primary-|active-organization|session-token-missing/.test(`${clerk} ${ours}`)) return 'outcome: handshake-family reasons (dev browser, satellite, org sync, handshake resolution)'
-    if (/refresh-(?!non-eligible)/.test(`${clerk} ${ours}`) || (clerk === 'signed-in' && /expired-refresh/.test(ours))) return 'outcome: session refresh (refresh cookie)'
+    if (/dev-browser|satellite|primary-|active-organization|session-token-missing/.test(`${clerk} ${ours}`))
+      return 'outcome: handshake-family reasons (dev browser, satellite, org sync, handshake resolution)'
+    if (/refresh-(?!non-eligible)/.test(`${clerk} ${ours}`) || (clerk === 'signed-in' && /expired-refresh/.test(ours)))
+      return 'outcome: session refresh (refresh cookie)'
     if (/issuer|authorized-parties/.test(`${clerk} ${ours}`)) return 'outcome: issuer / authorizedParties'
-    if (/No token in header|token-type-mismatch|token-invalid\b|unexpected-error/.test(`${clerk} ${ours}`)) return 'outcome: token routing (acceptsToken, machine tokens, mismatch reasons)'
+    if (/No token in header|token-type-mismatch|token-invalid\b|unexpected-error/.test(`${clerk} ${ours}`))
+      return 'outcome: token routing (acceptsToken, machine tokens, mismatch reasons)'
     return 'outcome: other (cookie selection, suffixed cookies, ...)'
   }
   if (category.includes('Backend API calls')) return 'Backend API calls'
@@ -623,7 +679,8 @@ function normalizeClock(snap, now) {
       : text
   if (snap.threw !== undefined) return
   snap.message = fix(snap.message)
-  if (snap.headers && snap.headers['x-clerk-auth-message'] !== undefined) snap.headers['x-clerk-auth-message'] = fix(snap.headers['x-clerk-auth-message'])
+  if (snap.headers && snap.headers['x-clerk-auth-message'] !== undefined)
+    snap.headers['x-clerk-auth-message'] = fix(snap.headers['x-clerk-auth-message'])
 }
 
 /**
@@ -646,4 +703,17 @@ async function runCase(c, env) {
   return { case: c, request: m.display, clerk, ours }
 }
 
-module.exports = { abbreviateJwts, HAS_PROBES, STATE_FIELDS, materialize, snapshot, runCase, diff, categories, categorize, areaOf, formatDiff, flatten }
+module.exports = {
+  abbreviateJwts,
+  HAS_PROBES,
+  STATE_FIELDS,
+  materialize,
+  snapshot,
+  runCase,
+  diff,
+  categories,
+  categorize,
+  areaOf,
+  formatDiff,
+  flatten,
+}
