@@ -39,6 +39,13 @@ const INSTANCES = {
     iss: `https://${FAPI}`,
     opts: { isSatellite: true, domain: 'sat.example.net', signInUrl: SIGN_IN },
   },
+  'sat-prod-autosync': {
+    pk: PK_LIVE,
+    sk: 'sk_live_parity',
+    origin: 'https://sat.example.net',
+    iss: 'https://clerk.sat.example.net',
+    opts: { isSatellite: true, domain: 'sat.example.net', signInUrl: SIGN_IN, satelliteAutoSync: true },
+  },
   // Misconfigured satellites: Clerk's authenticateRequest throws (assertSignInUrlExists, assertProxyUrlOrDomain,
   // assertSignInUrlFormatAndOrigin).
   'sat-dev-no-signin': {
@@ -205,6 +212,7 @@ function product(dims) {
  *   F8 handshake resolution input (nonce, legacy JWT) × {prod, dev} × {document, fetch}
  *   F9 other Authorization spellings (bare token, Basic, lower-case bearer) × token × {no cookies, both}
  *   F10 misconfigured satellites (Clerk throws) × {document, bearer} × acceptsToken {default, m2m_token}
+ *   F11 satellites (prod, prod with satelliteAutoSync, dev) × __clerk_synced × {no cookies, both} × {document, fetch}
  *   R  a seeded random sample over every dimension
  */
 function generateCases({ seed = 0x5eed12, randomCount = 400 } = {}) {
@@ -258,9 +266,17 @@ function generateCases({ seed = 0x5eed12, randomCount = 400 } = {}) {
   })) {
     push('F10', c)
   }
+  for (const c of product({
+    instance: ['sat-prod', 'sat-prod-autosync', 'sat-dev'],
+    query: ['none', 'synced-true', 'synced-false'],
+    cookies: ['none', 'both'],
+    kind: ['document', 'fetch'],
+  })) {
+    push('F11', c)
+  }
   const r = rng(seed)
   const pick = (arr) => arr[Math.floor(r() * arr.length)]
-  const instAll = Object.keys(INSTANCES).filter((n) => !n.startsWith('sat-') || n === 'sat-prod' || n === 'sat-dev')
+  const instAll = Object.keys(INSTANCES).filter((n) => !n.startsWith('sat-') || ['sat-prod', 'sat-dev', 'sat-prod-autosync'].includes(n))
   for (let i = 0; i < randomCount; i++) {
     push('R', {
       instance: pick(instAll),
