@@ -598,7 +598,18 @@ function categories(clerk, ours, diffs) {
     return [`outcome: clerk ${outcome(clerk)} | ours ${outcome(ours)}`]
   }
   const out = new Set()
+  // toAuth() null on one side and an object on the other: one category, not one per field.
+  const shapeOf = (a) => (a === null ? 'null' : a === undefined ? 'absent' : typeof a === 'object' && a.fields ? 'object' : String(a))
+  const whole = new Set()
+  for (const which of ['auth', 'authPendingOptIn']) {
+    const [x, y] = [shapeOf(clerk[which]), shapeOf(ours[which])]
+    if (x !== y && (x !== 'object' || y !== 'object')) {
+      whole.add(which)
+      out.add(`[${clerk.status}] ${which} (toAuth()): clerk ${x} | ours ${y}`)
+    }
+  }
   for (const d of diffs) {
+    if (whole.has(d.path.split(/[.(]/)[0])) continue
     if (d.path.includes('.has(')) out.add(`[${clerk.status}] ${d.path.split('.')[0]}.has() answers`)
     else if (d.path === 'bapi') out.add(`[${clerk.status}] Backend API calls`)
     else if (
@@ -633,7 +644,7 @@ function areaOf(category) {
     return 'outcome: other (cookie selection, suffixed cookies, ...)'
   }
   if (category.includes('Backend API calls')) return 'Backend API calls'
-  if (/\] (auth|authPendingOptIn)\./.test(category)) return 'toAuth() object fields, has(), getToken()'
+  if (/\] (auth|authPendingOptIn)[. ]/.test(category)) return 'toAuth() object fields, has(), getToken()'
   if (/\] header\./.test(category)) return 'RequestState headers'
   if (/\] state\./.test(category)) return 'RequestState fields'
   return 'other'
