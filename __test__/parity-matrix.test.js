@@ -19,6 +19,7 @@
 //   PARITY_SEED=123 PARITY_RANDOM=1000 node --test …                       another random sample
 //   PARITY_REPORT=1 / PARITY_REPORT=json                                   print the category summary
 //   PARITY_REPORT_FILE=/tmp/parity.txt                                     also write it to a file
+//   PARITY_IGNORE='<regex over paths like auth.actor, header.location>'    triage: leave those paths out
 //
 // Deliberate differences: DELIBERATE_DIFFERENCES below lists every place where we are knowingly different from
 // Clerk 3.25.0 (id, dimension, one-line reason). For a case it applies to, the listed fields are left out of the
@@ -46,6 +47,9 @@ const DELIBERATE_DIFFERENCES = []
 const SEED = Number(process.env.PARITY_SEED || 0x5eed12)
 const RANDOM = Number(process.env.PARITY_RANDOM || 400)
 const BATCH = 24
+// Triage only (never in CI): leave the flattened paths matching this regex out of the comparison, to see what is
+// left once a known category is fixed, e.g. PARITY_IGNORE='^auth(PendingOptIn)?\.(actor|features|plans)$'.
+const IGNORE = process.env.PARITY_IGNORE ? new RegExp(process.env.PARITY_IGNORE) : null
 
 const allCases = P.generateCases({ seed: SEED, randomCount: RANDOM })
 const wanted = process.env.PARITY_CASES ? new Set(process.env.PARITY_CASES.split(',').map(Number)) : null
@@ -70,7 +74,7 @@ function clerkClientFor() {
 /** The comparison of one result: differences (after deliberate-difference masks) and the mismatch category. */
 function judge(r) {
   const dds = DELIBERATE_DIFFERENCES.filter((d) => d.applies(r.case, r.clerk))
-  const omit = (p) => dds.some((d) => d.omit(p))
+  const omit = (p) => dds.some((d) => d.omit(p)) || (IGNORE !== null && IGNORE.test(p))
   const diffs = R.diff(r.clerk, r.ours, omit)
   return { dds, diffs, category: R.categorize(r.clerk, r.ours, diffs), categories: R.categories(r.clerk, r.ours, diffs) }
 }
@@ -132,6 +136,7 @@ after(async () => {
   }
   const lines = [
     `parity matrix: ${mismatched} of ${verdicts.size} cases differ from @clerk/backend 3.25.0 (seed ${SEED})`,
+    ...(IGNORE ? [`(paths matching PARITY_IGNORE=${IGNORE.source} were left out of the comparison)`] : []),
     `equal per Clerk status: ${[...byStatus].map(([st, e]) => `${st} ${e.equal}/${e.all}`).join(', ')}`,
     'cases per area:',
   ]
