@@ -6,7 +6,7 @@
 //
 //   const bapi = await startParityBackendApi()
 //   bapi.register(caseId, { refresh(rec) → {status, body}, handshakePayload(rec) → ..., machine(rec) → ... })
-//   bapi.callsOf(caseId)          → [{ method, path, query, body, authorization }] in arrival order
+//   bapi.callsOf(caseId)          → [{ method, path, query, body, authorization, clerkApiVersion, contentType }]
 //   await bapi.close()
 //
 // Routes (as @clerk/backend 3.25.0 calls them; any other route answers 418 so a wrong path cannot pass):
@@ -44,6 +44,8 @@ async function startParityBackendApi() {
         query: Object.fromEntries(u.searchParams),
         body: raw === '' ? null : body,
         authorization: req.headers.authorization || null,
+        clerkApiVersion: req.headers['clerk-api-version'] || null,
+        contentType: req.headers['content-type'] || null,
       }
       const m = TAG.exec(`${req.url} ${raw}`)
       const id = m ? Number(m[1]) : null
