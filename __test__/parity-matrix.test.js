@@ -8,6 +8,11 @@
 // and the Backend API calls each made (a stand-in on 127.0.0.1 that both call: refresh, handshake payload,
 // machine-token verification).
 //
+// Not compared: debug() (Clerk's holds the whole authenticate context), the text of a thrown error (only whether
+// both threw), and the wall-clock second inside "Current date: …" of verification messages (normalised when within
+// the case's clock). Clock: real time; every token is signed relative to one `now` per case, ≥ 60 s from any
+// boundary. A self-check runs Clerk against itself over a sample and must find no difference.
+//
 // Cases: full factorials over chosen subsets plus a seeded random sample over every dimension
 // (helpers/parity-cases.js). Each case is one test named `#<id> <group> <dimensions>`; a failure prints the
 // request and every differing field, Clerk's value against ours. After the run a summary of mismatch categories
