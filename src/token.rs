@@ -101,6 +101,7 @@ pub struct NativeVerifyResult {
 fn verify_either(
     r: std::result::Result<Arc<str>, TokenVerificationError>,
 ) -> Either<String, NativeVerifyResult> {
+    crate::metrics::count_verify(&r);
     match r {
         Ok(payload) => Either::A(payload.to_string()),
         Err(e) => Either::B(verify_failure(e)),
@@ -326,7 +327,11 @@ impl NativeAuthenticator {
             cookie: cookie.as_deref(),
             method: &method,
         };
-        match self.inner.start(&input) {
+        match self
+            .inner
+            .start(&input)
+            .inspect(crate::metrics::count_outcome)
+        {
             Ok(outcome) => compact_session_result(&outcome, input.authorization, input.cookie)
                 .map_or_else(|| Either3::B(auth_result(outcome)), Either3::A),
             Err(pending) => Either3::C(NativePendingAuth {
@@ -353,7 +358,7 @@ impl NativePendingAuth {
         let inner = Arc::clone(&self.inner);
         env.spawn_future(async move {
             match pending {
-                Some(p) => Ok(auth_result(inner.finish(p).await)),
+                Some(p) => Ok(auth_result(crate::metrics::counted(inner.finish(p).await))),
                 None => Err(Error::new(
                     Status::GenericFailure,
                     "this authentication was already finished",
