@@ -17,6 +17,7 @@ export const {
   configureCaches,
   invalidateToken,
   invalidateIdentity,
+  metrics,
   nativeStats,
 } = core
 export default core

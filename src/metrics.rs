@@ -10,11 +10,17 @@ use napi_derive::napi;
 /// Counts an `authenticateRequest` outcome (result and Clerk's reason).
 pub(crate) fn count_outcome(outcome: &AuthOutcome) {
     match outcome {
-        AuthOutcome::SignedIn { token_type, .. } => {
-            VERIFICATIONS.inc(&format!("signed_in|{}", token_type.as_str()));
-        }
-        AuthOutcome::SignedOut { reason, .. } => VERIFICATIONS.inc(&format!("signed_out|{reason}")),
+        AuthOutcome::SignedIn { token_type, .. } => VERIFICATIONS.inc("signed_in", token_type.as_str()),
+        AuthOutcome::SignedOut { reason, .. } => VERIFICATIONS.inc("signed_out", reason),
     }
+}
+
+/// Counts the outcome of `Authenticator::start` when it is final, and hands the result on.
+pub(crate) fn started<P>(r: Result<AuthOutcome, P>) -> Result<AuthOutcome, P> {
+    if let Ok(outcome) = &r {
+        count_outcome(outcome);
+    }
+    r
 }
 
 /// Counts an `authenticateRequest` outcome and hands it on.
@@ -26,8 +32,8 @@ pub(crate) fn counted(outcome: AuthOutcome) -> AuthOutcome {
 /// Counts a `verifyToken` result (`verified`, or `failed` with the reason).
 pub(crate) fn count_verify<T>(r: &Result<T, clerk_native_core::token::TokenVerificationError>) {
     match r {
-        Ok(_) => VERIFICATIONS.inc("verified|session_token"),
-        Err(e) => VERIFICATIONS.inc(&format!("failed|{}", e.reason.as_str())),
+        Ok(_) => VERIFICATIONS.inc("verified", "session_token"),
+        Err(e) => VERIFICATIONS.inc("failed", e.reason.as_str()),
     }
 }
 

@@ -327,11 +327,7 @@ impl NativeAuthenticator {
             cookie: cookie.as_deref(),
             method: &method,
         };
-        match self
-            .inner
-            .start(&input)
-            .inspect(crate::metrics::count_outcome)
-        {
+        match crate::metrics::started(self.inner.start(&input)) {
             Ok(outcome) => compact_session_result(&outcome, input.authorization, input.cookie)
                 .map_or_else(|| Either3::B(auth_result(outcome)), Either3::A),
             Err(pending) => Either3::C(NativePendingAuth {

@@ -98,10 +98,11 @@ impl<const N: usize> StatusCounters<N> {
 /// Most distinct reasons counted by name; later ones count as `other`.
 pub const MAX_REASONS: usize = 64;
 
-/// Counters by `(result, reason)` for a small, fixed vocabulary of reasons (Clerk's reason strings).
+/// Counters by `(result, reason)` for a small, fixed vocabulary of reasons (Clerk's reason strings). Counting
+/// a pair already seen takes a read lock and a short scan, with no allocation.
 #[derive(Debug, Default)]
 pub struct ReasonCounters {
-    table: RwLock<Vec<(String, AtomicU64)>>,
+    table: RwLock<Vec<(String, String, AtomicU64)>>,
 }
 
 impl ReasonCounters {
@@ -112,34 +113,34 @@ impl ReasonCounters {
         }
     }
 
-    /// Counts one outcome: `label` is e.g. `signed_in|session_token` or `signed_out|token-expired`.
-    pub fn inc(&self, label: &str) {
+    /// Counts one outcome, e.g. `("signed_in", "session_token")` or `("signed_out", "token-expired")`.
+    pub fn inc(&self, result: &str, reason: &str) {
         {
             let t = self.table.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some((_, c)) = t.iter().find(|(l, _)| l == label) {
+            if let Some((_, _, c)) = t.iter().find(|(a, b, _)| a == result && b == reason) {
                 c.fetch_add(1, Ordering::Relaxed);
                 return;
             }
         }
         let mut t = self.table.write().unwrap_or_else(PoisonError::into_inner);
-        let name = if t.len() < MAX_REASONS && label.len() <= 96 {
-            label
+        let (result, reason) = if t.len() + 1 < MAX_REASONS && result.len() + reason.len() <= 96 {
+            (result, reason)
         } else {
-            "other|other"
+            ("other", "other")
         };
-        match t.iter().find(|(l, _)| l == name) {
-            Some((_, c)) => {
+        match t.iter().find(|(a, b, _)| a == result && b == reason) {
+            Some((_, _, c)) => {
                 c.fetch_add(1, Ordering::Relaxed);
             }
-            None => t.push((name.to_owned(), AtomicU64::new(1))),
+            None => t.push((result.to_owned(), reason.to_owned(), AtomicU64::new(1))),
         }
     }
 
-    /// Every `(label, count)`.
-    pub fn snapshot(&self) -> Vec<(String, u64)> {
+    /// Every `(result, reason, count)`.
+    pub fn snapshot(&self) -> Vec<(String, String, u64)> {
         let t = self.table.read().unwrap_or_else(PoisonError::into_inner);
         t.iter()
-            .map(|(l, c)| (l.clone(), c.load(Ordering::Relaxed)))
+            .map(|(a, b, c)| (a.clone(), b.clone(), c.load(Ordering::Relaxed)))
             .collect()
     }
 }
@@ -303,9 +304,8 @@ pub fn render(e: &mut Exposition) {
         "counter",
         "Token verification outcomes (verifyToken, authenticateRequest) by result and reason.",
     );
-    for (label, n) in VERIFICATIONS.snapshot() {
-        let (result, reason) = label.split_once('|').unwrap_or((label.as_str(), ""));
-        e.sample(name, &[("result", result), ("reason", reason)], n as f64);
+    for (result, reason, n) in VERIFICATIONS.snapshot() {
+        e.sample(name, &[("result", &result), ("reason", &reason)], n as f64);
     }
     e.histogram(
         "clerk_native_backend_api_duration_seconds",
@@ -347,12 +347,12 @@ mod tests {
     fn reasons_are_bounded_and_labels_escaped() {
         let r = ReasonCounters::new();
         for i in 0..MAX_REASONS + 10 {
-            r.inc(&format!("signed_out|r{i}"));
+            r.inc("signed_out", &format!("r{i}"));
         }
-        r.inc("signed_out|r0");
+        r.inc("signed_out", "r0");
         let snap = r.snapshot();
         assert_eq!(snap.len(), MAX_REASONS);
-        assert_eq!(snap[0], ("signed_out|r0".to_owned(), 2));
+        assert_eq!(snap[0], ("signed_out".to_owned(), "r0".to_owned(), 2));
         let mut e = Exposition::new();
         e.sample("m", &[("l", "a\"b\\c\nd")], 1.0);
         assert_eq!(e.finish(), "m{l=\"a\\\"b\\\\c\\nd\"} 1\n");
