@@ -84,14 +84,18 @@ async function connect(port, password) {
   })
   let buf = Buffer.alloc(0)
   const waiting = []
+  const pushed = []
   socket.on('data', (d) => {
     buf = Buffer.concat([buf, d])
     for (;;) {
       const r = parse(buf, 0)
       if (r === null) break
       buf = buf.subarray(r[1])
-      const w = waiting.shift()
+      // Pub/sub messages arrive unasked: they go to `pushed`.
+      const isPush = Array.isArray(r[0]) && (r[0][0] === 'message' || r[0][0] === 'pmessage')
+      const w = isPush ? undefined : waiting.shift()
       if (w) (r[0] instanceof Error ? w.reject : w.resolve)(r[0])
+      else pushed.push(r[0])
     }
   })
   socket.on('error', (err) => {
@@ -103,7 +107,7 @@ async function connect(port, password) {
       socket.write(encode(args))
     })
   if (password) await command('AUTH', password)
-  return { command, close: () => socket.destroy() }
+  return { command, pushed, close: () => socket.destroy() }
 }
 
 /**
@@ -137,7 +141,7 @@ async function startRedis({ password, port } = {}) {
   async function stop() {
     if (client) client.close()
     client = null
-    if (child && child.exitCode === null) {
+    if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r))
       child.kill('SIGCONT')
       child.kill('SIGKILL')

@@ -41,6 +41,7 @@ pub(crate) async fn run(tier: Weak<SharedTier>) {
                 subscribed_before = true;
                 backoff = MIN_BACKOFF;
                 counters.subscribed.store(true, Ordering::Relaxed);
+                counters.connected.store(true, Ordering::Relaxed);
                 let mut messages = pubsub.into_on_message();
                 while let Some(msg) = messages.next().await {
                     let decoded = msg
