@@ -360,8 +360,8 @@ export interface CacheStats {
   verified: CacheStatsEntry
   /** Apps' resolved users by `org:<orgId>:user:<userId>` (10,000 entries, 5 min; 60 s for tokens without `sid`). */
   identity: CacheStatsEntry
-  /** The shared Redis tier's health and counters; `null` while it is off (see {@link SharedTierOptions}). */
-  shared: SharedTierStats | null
+  /** The shared Redis tier's health and counters; absent while it is off (see {@link SharedTierOptions}). */
+  shared?: SharedTierStats
 }
 
 /** `cacheStats().shared`: health and counters of this process's shared tier. */
@@ -436,7 +436,7 @@ export interface NativeStats {
 /** Counters of live native proxy work (see {@link NativeStats}). */
 export declare function nativeStats(): NativeStats
 
-/** Clears one cache, or all of them. */
+/** Clears one cache, or all of them (with the shared tier on: in Redis and in every process of the fleet too). */
 export declare function clearCaches(name?: CacheName): void
 
 export interface CacheSettings {
@@ -468,10 +468,14 @@ export declare function configureCaches(options: {
 export declare function metrics(): string
 
 /**
- * Removes a token from the verified and negative caches (under every instance and option set). Returns how many entries
+ * Removes a token from the verified and negative caches (under every instance and option set); with the shared
+ * tier on, also from Redis and from every process of the fleet (pub/sub, a few ms). Returns how many local entries
  * went. A JWT is matched in every spelling verification accepts for it (with or without trailing `=` padding).
  */
 export declare function invalidateToken(token: string): number
 
-/** Removes identity entries: `{ orgId }` every user of that org, `{ userId }` that user in every org, both: that one entry. Returns how many went. */
+/**
+ * Removes identity entries: `{ orgId }` every user of that org, `{ userId }` that user in every org, both: that one
+ * entry. With the shared tier on, also in Redis and in every process of the fleet. Returns how many local entries went.
+ */
 export declare function invalidateIdentity(target: { orgId?: string; userId?: string }): number

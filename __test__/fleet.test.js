@@ -49,6 +49,7 @@ describe('fleet: shared tier on Redis across four processes', { skip, timeout: 1
       workers: 4,
       redisUrl: shared ? `${redis.url}/1` : null,
       lookupTimeoutMs,
+      negativeTtlMs: 600000,
       secretKey: SECRET_KEY,
       bapiUrl: bapi.url,
       usersUrl: users.url,

@@ -9,7 +9,7 @@ const SETTINGS = { negative: ['capacity', 'ttlMs'], verified: ['capacity', 'ttlM
 
 /**
  * `{ jwks, negative, verified, identity, shared }`, each `{ size, capacity, ttlMs, hits, misses, inserts, evictions }`;
- * `shared` is `null` while the shared tier is off, else its health (`connected`, `subscribed`, `breaker`,
+ * `shared` is present while the shared tier is on: its health (`connected`, `subscribed`, `breaker`,
  * `hits`, `misses`, `errors`, `timeouts`, ...; see index.d.ts `SharedTierStats`).
  */
 function cacheStats() {

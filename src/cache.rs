@@ -12,18 +12,21 @@ use napi_derive::napi;
 
 use crate::error::{cache_error, js_error, JsErrorCode};
 
-/// `{ jwks, negative, verified, identity }` as JSON text; each `{ size, capacity, ttlMs, hits, misses, inserts,
+/// `{ jwks, negative, verified, identity, shared? }` as JSON text (`shared` while the shared tier is on); each `{ size, capacity, ttlMs, hits, misses, inserts,
 /// evictions }`; `jwks` counts scopes (instances) in `size`/`capacity` and adds `fetches` and `failures`.
 #[napi(catch_unwind)]
 pub fn cache_stats_json() -> Result<String, JsErrorCode> {
     let ours = caches().stats();
-    let value = serde_json::json!({
+    let mut value = serde_json::json!({
         "jwks": jwks_stats(),
         "negative": ours.negative,
         "verified": ours.verified,
         "identity": ours.identity,
-        "shared": shared::stats(),
     });
+    // `shared` only while the tier is on: without it the fixed shape of API.md §3 is unchanged.
+    if let (Some(stats), Some(map)) = (shared::stats(), value.as_object_mut()) {
+        map.insert("shared".into(), serde_json::json!(stats));
+    }
     serde_json::to_string(&value).map_err(|e| js_error(JsErrorCode::Internal, e.to_string()))
 }
 

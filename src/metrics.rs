@@ -10,7 +10,9 @@ use napi_derive::napi;
 /// Counts an `authenticateRequest` outcome (result and Clerk's reason).
 pub(crate) fn count_outcome(outcome: &AuthOutcome) {
     match outcome {
-        AuthOutcome::SignedIn { token_type, .. } => VERIFICATIONS.inc("signed_in", token_type.as_str()),
+        AuthOutcome::SignedIn { token_type, .. } => {
+            VERIFICATIONS.inc("signed_in", token_type.as_str())
+        }
         AuthOutcome::SignedOut { reason, .. } => VERIFICATIONS.inc("signed_out", reason),
     }
 }

@@ -26,6 +26,8 @@ function runWorker() {
   const express = require(path.join(ROOT, 'node_modules', 'express'))
   const cn = require(ROOT)
   const { clerkMiddleware } = require(path.join(ROOT, 'express.js'))
+  // A negative TTL longer than the run (when given), so a replay measures sharing, not expiry.
+  if (cfg.negativeTtlMs) cn.configureCaches({ negative: { ttlMs: cfg.negativeTtlMs } })
   if (cfg.redisUrl) cn.configureCaches({ shared: { url: cfg.redisUrl, lookupTimeoutMs: cfg.lookupTimeoutMs, keyPrefix: cfg.keyPrefix } })
   const authOptions = { secretKey: cfg.secretKey, apiUrl: cfg.bapiUrl, jwtKey: cfg.jwtKey, acceptsToken: 'any' }
   const app = express()
@@ -137,9 +139,9 @@ async function startUsers({ delayMs = 20 } = {}) {
 }
 
 /** Starts `workers` processes on one port; resolves once each listens. */
-async function startFleet({ workers = 4, redisUrl = null, lookupTimeoutMs, keyPrefix, secretKey, bapiUrl, usersUrl, jwtKey }) {
+async function startFleet({ workers = 4, redisUrl = null, lookupTimeoutMs, keyPrefix, negativeTtlMs, secretKey, bapiUrl, usersUrl, jwtKey }) {
   const port = await freePort()
-  const cfg = { port, redisUrl, lookupTimeoutMs, keyPrefix, secretKey, bapiUrl, usersUrl, jwtKey }
+  const cfg = { port, redisUrl, lookupTimeoutMs, keyPrefix, negativeTtlMs, secretKey, bapiUrl, usersUrl, jwtKey }
   cluster.setupPrimary({ exec: __filename, execArgv: [], silent: true, args: [] })
   const list = []
   const pending = new Map()

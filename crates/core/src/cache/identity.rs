@@ -207,4 +207,36 @@ mod tests {
         assert_eq!(c.invalidate(Some(""), Some("")), 0);
         assert!(c.get(&k).is_some());
     }
+
+    #[test]
+    fn fleet_invalidation_by_hash_and_generation() {
+        use crate::cache::shared::keys::{org_hash, user_hash};
+        let c = IdentityCache::new(Arc::new(ManualClock::new(0)));
+        let key = |o: Option<&str>, u| IdentityKey::new(o, u).expect("key");
+        c.insert(key(Some("o1"), "u1"), Arc::new(json!(1)), Sid::Present);
+        c.insert(key(Some("o2"), "u1"), Arc::new(json!(2)), Sid::Present);
+        c.insert(key(Some("o1"), "u2"), Arc::new(json!(3)), Sid::Present);
+        c.insert(key(None, "u3"), Arc::new(json!(4)), Sid::Absent);
+        let g = c.generation();
+        assert_eq!(c.invalidate_hashed(None, None), 0);
+        assert_eq!(c.generation(), g, "nothing asked, nothing bumped");
+        assert_eq!(
+            c.invalidate_hashed(Some(&org_hash("o1")), Some(&user_hash("u1"))),
+            1
+        );
+        assert!(c.generation() > g);
+        assert_eq!(c.invalidate_hashed(None, Some(&user_hash("u1"))), 1);
+        assert_eq!(c.invalidate_hashed(Some(&org_hash("o1")), None), 1);
+        assert_eq!(
+            c.invalidate_hashed(Some(&org_hash("")), None),
+            1,
+            "personal accounts"
+        );
+        assert!(c.is_empty());
+        assert_eq!(c.ttl_for(Sid::Absent), IDENTITY_DEFAULT_SIDLESS_TTL_MS);
+        assert_eq!(c.ttl_for(Sid::Present), IDENTITY_DEFAULT_TTL_MS);
+        let g = c.generation();
+        c.clear();
+        assert!(c.generation() > g);
+    }
 }

@@ -189,4 +189,27 @@ mod tests {
         assert_eq!(cache.forget_everywhere("oat_x"), 2);
         assert!(cache.is_empty());
     }
+
+    #[test]
+    fn forget_by_digest_reaches_every_scope() {
+        let (_c, cache, scope) = setup();
+        let other = Scope::instance("https://api.clerk.com", "sk_test_other");
+        cache.remember(&scope, "oat_x");
+        cache.remember(&other, "oat_x");
+        cache.remember(&scope, "oat_y");
+        let digest = crate::cache::token_key::TokenDigest::of("oat_x");
+        assert_eq!(cache.forget_digest_everywhere(&digest), 2);
+        assert!(cache.is_cached(&scope, "oat_y"));
+    }
+
+    #[tokio::test]
+    async fn shared_hit_without_a_tier_is_a_miss_at_once() {
+        static CACHE: std::sync::OnceLock<NegativeCache> = std::sync::OnceLock::new();
+        let cache = CACHE
+            .get_or_init(|| NegativeCache::new(Arc::new(ManualClock::new(0))).with_shared_tier());
+        let scope = Scope::instance("u", "k");
+        assert!(!NegativeCache::shared_hit(None, "oat_x").await);
+        assert!(!NegativeCache::shared_hit(Some(&(cache, scope)), "oat_x").await);
+        assert!(!NegativeCache::shared_hit(Some(&(cache, scope)), "ak_x").await);
+    }
 }
