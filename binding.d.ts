@@ -104,7 +104,7 @@ export declare class ProxyExchange {
 }
 
 /**
- * `{ jwks, negative, verified, identity }` as JSON text; each `{ size, capacity, ttlMs, hits, misses, inserts,
+ * `{ jwks, negative, verified, identity, shared? }` as JSON text (`shared` while the shared tier is on); each `{ size, capacity, ttlMs, hits, misses, inserts,
  * evictions }`; `jwks` counts scopes (instances) in `size`/`capacity` and adds `fetches` and `failures`.
  */
 export declare function cacheStatsJson(): string

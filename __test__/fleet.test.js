@@ -210,7 +210,8 @@ describe('fleet: shared tier on Redis across four processes', { skip, timeout: 1
       const r = i % 5
       mix.push(r < 3 ? valid[i % valid.length] : r === 3 ? goodOat[i % goodOat.length] : bad[i % bad.length])
     }
-    // Baseline: the same load with Redis up (warms the caches as a running fleet would be).
+    // Warm the caches as a running fleet would be, then a baseline of the same load with Redis up.
+    await f.load(mix, 32)
     const base = await f.load(mix, 32)
     assert.ok(base.every((r) => r.status === 200))
     const running = f.load(mix, 32)
@@ -236,11 +237,17 @@ describe('fleet: shared tier on Redis across four processes', { skip, timeout: 1
     const sessionsOk = res.filter((r) => valid.includes(r.token)).every(hasOwnUser)
     assert.ok(sessionsOk, 'every session got its user')
     // Health: the breaker opened during the outage, and every worker is back (reconnected, resubscribed).
+    // Fresh tokens, so the workers go to Redis (known ones are answered locally).
+    let round = 0
+    let last
     await waitFor(async () => {
-      await f.load(bad.slice(0, 8), 8)
-      const s = await Promise.all([0, 1, 2, 3].map((i) => f.ask(i, { cmd: 'stats' })))
-      return s.every((x) => x.shared.connected && x.shared.subscribed && x.shared.breaker === 'closed')
-    }, 15000, 'every worker reconnected')
+      await f.load(Array.from({ length: 16 }, (_, i) => invalidOat(`back_${round}`, i)), 8)
+      round++
+      last = await Promise.all([0, 1, 2, 3].map((i) => f.ask(i, { cmd: 'stats' })))
+      return last.every((x) => x.shared.connected && x.shared.subscribed && x.shared.breaker === 'closed')
+    }, 15000, 'every worker reconnected').catch((err) => {
+      throw new Error(`${err.message}: ${JSON.stringify(last && last.map((x) => x.shared))}`)
+    })
     const s = await Promise.all([0, 1, 2, 3].map((i) => f.ask(i, { cmd: 'stats' })))
     assert.ok(s.some((x) => x.shared.breakerOpens > 0), 'the breaker opened')
     assert.ok(s.some((x) => x.shared.timeouts + x.shared.errors > 0))

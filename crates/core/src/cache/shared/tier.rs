@@ -22,6 +22,8 @@ use crate::clock::SystemClock;
 
 /// Budget of the background writes (negative entries, resolved users, invalidations).
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Tries of one fleet invalidation's `PUBLISH` (100, 200, 400 ms apart).
+pub const PUBLISH_ATTEMPTS: u32 = 4;
 /// Compare-and-delete of a lock: only the holder's lease id releases it.
 const RELEASE_SCRIPT: &str =
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
@@ -181,6 +183,16 @@ impl SharedTier {
             bump(&self.counters.skipped);
             return Err(Fail::Skipped);
         }
+        self.call_always(budget, f).await
+    }
+
+    /// As [`call`](Self::call), but tried even while the breaker is open (invalidations: dropping one would leave
+    /// other processes serving what was invalidated). The outcome still feeds the breaker.
+    async fn call_always<T, F, Fut>(&self, budget: Duration, f: F) -> Result<T, Fail>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
         let started = Instant::now();
         let result = tokio::time::timeout(budget, f(self.conn.clone())).await;
         crate::metrics::SHARED_CALL_SECONDS.observe(started.elapsed());
@@ -431,13 +443,14 @@ impl SharedTier {
         });
     }
 
-    /// Releases the lock under `hash` if `lease` still holds it (resolveUser failed or gave nothing to share).
+    /// Releases the lock under `hash` if `lease` still holds it (resolveUser failed or gave nothing to share);
+    /// tried past an open breaker, so waiters are not held until the lease ends.
     pub fn identity_release(self: &Arc<Self>, hash: [u8; 32], lease: String) {
         self.in_background(move |me| {
             Box::pin(async move {
                 let key = me.keys.lock(&hash);
                 let _ = me
-                    .call(WRITE_TIMEOUT, |mut c| async move {
+                    .call_always(WRITE_TIMEOUT, |mut c| async move {
                         redis::cmd("EVAL")
                             .arg(RELEASE_SCRIPT)
                             .arg(1)
@@ -453,36 +466,42 @@ impl SharedTier {
 
     // ---- fleet invalidation ----
 
-    /// Removes what `msg` invalidates from Redis, then publishes it to every process. In the background; the
-    /// caller has already applied it locally.
+    /// Removes what `msg` invalidates from Redis, then publishes it to every process (past an open breaker,
+    /// with up to [`PUBLISH_ATTEMPTS`] tries). In the background; the caller has already applied it locally.
     pub fn invalidate(self: &Arc<Self>, msg: Message) {
         self.in_background(move |me| {
             Box::pin(async move {
                 let _ = me.delete_for(&msg).await;
                 let (channel, text) = (me.keys.channel(), msg.encode(&me.origin));
-                let sent = me
-                    .call(WRITE_TIMEOUT, |mut c| async move {
-                        redis::cmd("PUBLISH")
-                            .arg(&channel)
-                            .arg(&text)
-                            .query_async::<i64>(&mut c)
-                            .await
-                    })
-                    .await;
-                if sent.is_ok() {
-                    bump(&me.counters.published);
+                for attempt in 0..PUBLISH_ATTEMPTS {
+                    let (channel, text) = (channel.clone(), text.clone());
+                    let sent = me
+                        .call_always(WRITE_TIMEOUT, |mut c| async move {
+                            redis::cmd("PUBLISH")
+                                .arg(&channel)
+                                .arg(&text)
+                                .query_async::<i64>(&mut c)
+                                .await
+                        })
+                        .await;
+                    if sent.is_ok() {
+                        bump(&me.counters.published);
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
                 }
             })
         });
     }
 
     async fn delete_for(&self, msg: &Message) -> Result<(), Fail> {
+        // Past an open breaker too (see `call_always`).
         let keys = self.keys.clone();
         match msg.clone() {
             Message::Token { raw, .. } => {
                 let set = keys.negative_scopes();
                 let mut scopes: Vec<String> = self
-                    .call(WRITE_TIMEOUT, |mut c| async move {
+                    .call_always(WRITE_TIMEOUT, |mut c| async move {
                         redis::cmd("SMEMBERS")
                             .arg(&set)
                             .query_async::<Vec<String>>(&mut c)
@@ -511,7 +530,7 @@ impl SharedTier {
                 }
                 let members_of = sets.clone();
                 let members: Vec<String> = self
-                    .call(WRITE_TIMEOUT, |mut c| async move {
+                    .call_always(WRITE_TIMEOUT, |mut c| async move {
                         redis::cmd("SINTER")
                             .arg(&members_of)
                             .query_async::<Vec<String>>(&mut c)
@@ -542,7 +561,7 @@ impl SharedTier {
     async fn unlink(&self, names: Vec<String>) -> Result<(), Fail> {
         for chunk in names.chunks(500) {
             let chunk = chunk.to_vec();
-            self.call(WRITE_TIMEOUT, |mut c| async move {
+            self.call_always(WRITE_TIMEOUT, |mut c| async move {
                 redis::cmd("UNLINK")
                     .arg(&chunk)
                     .query_async::<i64>(&mut c)
@@ -558,7 +577,7 @@ impl SharedTier {
         loop {
             let p = pattern.clone();
             let (next, names): (u64, Vec<String>) = self
-                .call(WRITE_TIMEOUT, |mut c| async move {
+                .call_always(WRITE_TIMEOUT, |mut c| async move {
                     redis::cmd("SCAN")
                         .arg(cursor)
                         .arg("MATCH")
