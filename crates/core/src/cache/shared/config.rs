@@ -70,7 +70,11 @@ impl SharedSettings {
         let client = redis::Client::open(self.url.as_str()).map_err(|e| {
             invalid(
                 "url",
-                format!("is not a valid Redis URL ({:?}); the URL is not shown because it may hold a password", e.kind()),
+                format!(
+                    "is not a valid Redis URL ({:?}): check its host, port, percent-encoded password and /db \
+                     (the URL is not shown: it may hold a password)",
+                    e.kind()
+                ),
             )
         })?;
         let key_prefix = self
