@@ -244,11 +244,14 @@ describe('fleet: shared tier on Redis across four processes', { skip, timeout: 1
       await f.load(Array.from({ length: 16 }, (_, i) => invalidOat(`back_${round}`, i)), 8)
       round++
       last = await Promise.all([0, 1, 2, 3].map((i) => f.ask(i, { cmd: 'stats' })))
+      // Reconnected, resubscribed, and the breaker closed again by the background health check (a PING with a
+      // 1 s timeout, not a request's 5 ms lookup).
       return last.every((x) => x.shared.connected && x.shared.subscribed && x.shared.breaker === 'closed')
     }, 15000, 'every worker reconnected').catch((err) => {
       throw new Error(`${err.message}: ${JSON.stringify(last && last.map((x) => x.shared))}`)
     })
     const s = await Promise.all([0, 1, 2, 3].map((i) => f.ask(i, { cmd: 'stats' })))
+    log(`after the outage: breakers ${s.map((x) => x.shared.breaker).join(', ')}; opened ${s.map((x) => x.shared.breakerOpens).join(', ')} times`)
     assert.ok(s.some((x) => x.shared.breakerOpens > 0), 'the breaker opened')
     assert.ok(s.some((x) => x.shared.timeouts + x.shared.errors > 0))
     await stop(f)

@@ -1,7 +1,9 @@
 //! [`Breaker`]: the shared tier's circuit breaker. After [`FAILURE_THRESHOLD`] failures in a row (errors or
-//! lookups over budget) it opens: lookups skip Redis at once (the request goes on with local state). After a
-//! cooldown one probe is let through (half-open); success closes it, failure reopens it with the cooldown doubled
-//! (from [`MIN_COOLDOWN_MS`] up to [`MAX_COOLDOWN_MS`]).
+//! lookups over budget) it opens: lookups skip Redis at once (the request goes on with local state). Requests
+//! never probe: after a cooldown the tier's background health check ([`Breaker::probe_due`], a `PING` with a
+//! generous timeout) does (half-open); success closes the breaker, failure reopens it with the cooldown doubled
+//! (from [`MIN_COOLDOWN_MS`] up to [`MAX_COOLDOWN_MS`]). So a short `lookupTimeoutMs` on a busy host cannot keep
+//! the breaker open by failing its probes.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -59,23 +61,26 @@ impl Breaker {
         }
     }
 
-    /// Whether a call may go to Redis now (an open breaker past its cooldown lets exactly one probe through).
+    /// Whether a request's call may go to Redis now (only while closed).
     pub fn allow(&self) -> bool {
+        matches!(
+            *self.state.lock().unwrap_or_else(PoisonError::into_inner),
+            State::Closed { .. }
+        )
+    }
+
+    /// Whether the health check should probe now: an open breaker past its cooldown turns half-open (once).
+    pub fn probe_due(&self) -> bool {
         let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         match *s {
-            State::Closed { .. } => true,
-            State::HalfOpen { .. } => false,
             State::Open {
                 until_ms,
                 cooldown_ms,
-            } => {
-                if self.clock.now_ms() >= until_ms {
-                    *s = State::HalfOpen { cooldown_ms };
-                    true
-                } else {
-                    false
-                }
+            } if self.clock.now_ms() >= until_ms => {
+                *s = State::HalfOpen { cooldown_ms };
+                true
             }
+            _ => false,
         }
     }
 
@@ -136,15 +141,17 @@ mod tests {
         assert!(b.failure(), "third failure in a row opens");
         assert_eq!(b.state(), BreakerState::Open);
         assert!(!b.allow());
+        assert!(!b.probe_due(), "cooldown running");
         clock.advance(MIN_COOLDOWN_MS);
-        assert!(b.allow(), "one probe");
-        assert!(!b.allow(), "only one");
+        assert!(!b.allow(), "requests never probe");
+        assert!(b.probe_due(), "one probe");
+        assert!(!b.probe_due(), "only one");
         assert_eq!(b.state().as_str(), "half-open");
         assert!(b.failure(), "failed probe reopens");
         clock.advance(MIN_COOLDOWN_MS);
-        assert!(!b.allow(), "cooldown doubled");
+        assert!(!b.probe_due(), "cooldown doubled");
         clock.advance(MIN_COOLDOWN_MS);
-        assert!(b.allow());
+        assert!(b.probe_due());
         b.success();
         assert_eq!(b.state(), BreakerState::Closed);
         assert!(b.allow());

@@ -83,6 +83,29 @@ pub enum Acquired {
     Unavailable,
 }
 
+/// How often the health check looks at the breaker, and how long its `PING` may take.
+const HEALTH_INTERVAL: Duration = Duration::from_millis(100);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Probes Redis (`PING`) whenever the breaker's cooldown is over; closes or reopens it. Ends with the tier.
+async fn health_check(tier: std::sync::Weak<SharedTier>) {
+    loop {
+        tokio::time::sleep(HEALTH_INTERVAL).await;
+        let Some(t) = tier.upgrade() else { return };
+        if t.breaker.probe_due() {
+            let ping = t
+                .call_always(PROBE_TIMEOUT, |mut c| async move {
+                    redis::cmd("PING").query_async::<String>(&mut c).await
+                })
+                .await;
+            if ping.is_err() {
+                // call_always already reopened it (a failure while half-open doubles the cooldown).
+                continue;
+            }
+        }
+    }
+}
+
 /// One process's shared tier. See the module docs.
 pub struct SharedTier {
     pub(crate) rt: tokio::runtime::Handle,
@@ -96,7 +119,8 @@ pub struct SharedTier {
     pub(crate) breaker: Breaker,
     pub(crate) counters: Arc<Counters>,
     known_scopes: Mutex<HashSet<Scope>>,
-    subscriber: Mutex<Option<tokio::task::AbortHandle>>,
+    /// The subscriber and health-check tasks, aborted on drop.
+    subscriber: Mutex<Vec<tokio::task::AbortHandle>>,
     rng: SystemRandom,
 }
 
@@ -111,11 +135,11 @@ impl std::fmt::Debug for SharedTier {
 
 impl Drop for SharedTier {
     fn drop(&mut self) {
-        if let Some(h) = self
+        for h in self
             .subscriber
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .take()
+            .drain(..)
         {
             h.abort();
         }
@@ -152,14 +176,15 @@ impl SharedTier {
             breaker: Breaker::new(Arc::new(SystemClock)),
             counters: Arc::new(Counters::default()),
             known_scopes: Mutex::new(HashSet::new()),
-            subscriber: Mutex::new(None),
+            subscriber: Mutex::new(Vec::new()),
             rng,
         });
-        let handle = rt.spawn(super::subscriber::run(Arc::downgrade(&tier)));
-        *tier
-            .subscriber
+        let subscriber = rt.spawn(super::subscriber::run(Arc::downgrade(&tier)));
+        let health = rt.spawn(health_check(Arc::downgrade(&tier)));
+        tier.subscriber
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(handle.abort_handle());
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend([subscriber.abort_handle(), health.abort_handle()]);
         Ok(tier)
     }
 
