@@ -370,7 +370,7 @@ export interface SharedTierStats {
   connected: boolean
   /** The fleet invalidation subscription (`<keyPrefix>invalidate`) is live. */
   subscribed: boolean
-  /** Circuit breaker: `open` = Redis is skipped (3 failures in a row), `half-open` = one probe in flight. */
+  /** Circuit breaker: `open` = Redis is skipped (3 failures in a row), `half-open` = the background health check is probing. */
   breaker: 'closed' | 'open' | 'half-open'
   /** Lookups answered by Redis (negative entries, resolved users). */
   hits: number
