@@ -7,6 +7,11 @@
 const { describe, it, before, after, afterEach } = require('node:test')
 const assert = require('node:assert/strict')
 const net = require('node:net')
+const tls = require('node:tls')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { spawn, spawnSync, execFile } = require('node:child_process')
 
 const core = require('..')
 const T = require('./helpers/tokens')
@@ -102,6 +107,58 @@ describe('shared tier faults (one process)', () => {
       core.configureCaches({ shared: null })
       await slow.close()
       await redis.close()
+    }
+  })
+
+  it('rediss:// with a password and a database number, over rustls', { skip: hasRedis() && spawnSync('openssl', ['version']).status === 0 ? false : 'needs redis-server and openssl' }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clerk-native-tls-'))
+    const run = (...args) => assert.equal(spawnSync('openssl', args, { cwd: dir }).status, 0, args.join(' '))
+    run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=clerk-native test CA')
+    run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1')
+    fs.writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n')
+    run('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.pem', '-days', '2', '-extfile', 'ext.cnf')
+    const port = await freePort()
+    const server = spawn('redis-server', ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', 'srv.pem', '--tls-key-file', 'srv.key', '--tls-ca-cert-file', 'ca.pem', '--tls-auth-clients', 'no', '--requirepass', 'tls-pw', '--save', '', '--appendonly', 'no'], { cwd: dir, stdio: 'ignore' })
+    try {
+      await T.within(
+        (async () => {
+          for (;;) {
+            const ok = await new Promise((resolve) => {
+              const c = tls.connect({ port, host: '127.0.0.1', ca: fs.readFileSync(path.join(dir, 'ca.pem')) }, () => (c.end(), resolve(true)))
+              c.on('error', () => resolve(false))
+            })
+            if (ok) return
+            await T.sleep(50)
+          }
+        })(),
+        10000,
+        'TLS redis-server up',
+      )
+      // In a child process whose trust store is the test CA (rustls-native-certs reads SSL_CERT_FILE).
+      const script = `
+        const cn = require(${JSON.stringify(path.join(__dirname, '..'))})
+        cn.configureCaches({ negative: { ttlMs: 60000 }, shared: { url: 'rediss://:tls-pw@127.0.0.1:${port}/3', lookupTimeoutMs: 1000 } })
+        const opts = { secretKey: 'sk_test_tls', apiUrl: ${JSON.stringify(bapi.url)}, acceptsToken: 'any' }
+        const req = (t) => ({ url: 'http://x/', headers: { authorization: 'Bearer ' + t } })
+        ;(async () => {
+          const s = await cn.authenticateRequest(req('oat_tls_${T.unique()}'), opts)
+          await new Promise((r) => setTimeout(r, 300))
+          console.log(JSON.stringify({ reason: s.reason, shared: cn.cacheStats().shared }))
+          process.exit(0)
+        })()`
+      const out = await new Promise((resolve, reject) =>
+        execFile(process.execPath, ['-e', script], { env: { ...process.env, SSL_CERT_FILE: path.join(dir, 'ca.pem') }, timeout: 20000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+      )
+      const r = JSON.parse(out.trim().split('\n').pop())
+      assert.equal(r.reason, 'token-invalid')
+      assert.equal(r.shared.writes, 1, JSON.stringify(r.shared))
+      assert.equal(r.shared.errors, 0)
+      assert.equal(r.shared.subscribed, true)
+      const keys = spawnSync('redis-cli', ['--tls', '--cacert', 'ca.pem', '-p', String(port), '-a', 'tls-pw', '--no-auth-warning', '-n', '3', '--scan'], { cwd: dir, encoding: 'utf8' }).stdout
+      assert.match(keys, /clerk-native:neg:[0-9a-f]{64}/, 'written to database 3 over TLS')
+    } finally {
+      server.kill('SIGKILL')
+      fs.rmSync(dir, { recursive: true, force: true })
     }
   })
 
