@@ -267,6 +267,8 @@ describe('fleet: shared tier on Redis across four processes', { skip, timeout: 1
     await f.load([tok, tok, oat, oat], 2)
     await f.ask(0, { cmd: 'invalidateIdentity', target: { userId: 'user_fleet_scan', orgId: 'org_fleet_scan' } })
     await f.ask(0, { cmd: 'invalidateToken', token: oat })
+    // Let the invalidations finish (Redis deletes, then the fleet message) before writing the entries again.
+    await T.sleep(300)
     await f.load([tok, oat], 1)
     await T.sleep(300)
     await stop(f)
