@@ -118,7 +118,7 @@ export declare class ProxyExchange {
 }
 
 /**
- * `{ jwks, negative, verified, identity }` as JSON text; each `{ size, capacity, ttlMs, hits, misses, inserts,
+ * `{ jwks, negative, verified, identity, shared? }` as JSON text (`shared` while the shared tier is on); each `{ size, capacity, ttlMs, hits, misses, inserts,
  * evictions }`; `jwks` counts scopes (instances) in `size`/`capacity` and adds `fetches` and `failures`.
  */
 export declare function cacheStatsJson(): string
@@ -142,6 +142,12 @@ export declare function errorCodes(): NativeErrorCodes
 export declare function fapiUrlFromPublishableKey(publishableKey: string): string
 
 /**
+ * On a local miss with the shared tier on: the fleet's value for this identity, or its `resolveUser` lock
+ * (waiting while another process holds it, never beyond the lease). Never rejects for Redis failures.
+ */
+export declare function identityAcquire(claimsJson: string, requiredOrg?: string | undefined | null): Promise<NativeIdentityAcquired>
+
+/**
  * Checks verified session claims (JSON text) against a required organization (`null` = any); see
  * [`NativeIdentityRefusal`].
  */
@@ -151,10 +157,18 @@ export declare function identityCheck(claimsJson: string, requiredOrg?: string |
 export declare function identityGet(claimsJson: string, requiredOrg?: string | undefined | null): NativeIdentityLookup
 
 /**
- * Stores the app's resolved value (JSON text) for the identity of these claims; tokens without `sid` get the
- * shorter TTL. Returns false when the claims give no valid key (nothing stored).
+ * Releases a `resolveUser` lock taken by `identityAcquire` when nothing is stored (resolveUser threw or gave
+ * nothing JSON can hold).
  */
-export declare function identitySet(claimsJson: string, requiredOrg: string | undefined | null, valueJson: string): boolean
+export declare function identityRelease(claimsJson: string, requiredOrg: string | undefined | null, lease: string): void
+
+/**
+ * Stores the app's resolved value (JSON text) for the identity of these claims; tokens without `sid` get the
+ * shorter TTL. Returns false when the claims give no valid key, or when `generation` (from `identityGet`) is
+ * given and an invalidation happened since (nothing stored). With the shared tier on, the value is also written
+ * there (and `lease`, from `identityAcquire`, released).
+ */
+export declare function identitySet(claimsJson: string, requiredOrg: string | undefined | null, valueJson: string, generation?: number | undefined | null, lease?: string | undefined | null): boolean
 
 /** Removes identity entries for an org, a user, or both; returns how many went. */
 export declare function invalidateIdentity(orgId?: string | undefined | null, userId?: string | undefined | null): number
@@ -170,6 +184,14 @@ export declare function isValidHost(host: string): boolean
 
 /** True when `pathname` is the proxy path or below it (SPEC 1.6). `proxyPath` is normalized first. */
 export declare function matchProxyPath(pathname: string, proxyPath?: string | undefined | null): boolean
+
+/**
+ * The Prometheus text exposition (format 0.0.4, `text/plain; version=0.0.4`) of every `clerk_native_*`
+ * family: proxy requests by outcome and status and upstream latency, verification outcomes by reason, cache
+ * hits/misses/inserts/evictions/size per cache and tier, JWKS fetches and failures, Backend API calls and
+ * latency, and the shared tier's health. Join it to another registry's text with a newline.
+ */
+export declare function metrics(): string
 
 /** Outcome of `authenticateRequest`. */
 export interface NativeAuthResult {
@@ -259,6 +281,18 @@ export interface NativeHasParams {
   reverification?: string | NativeReverification
 }
 
+/**
+ * What `identityAcquire` decided: `value` (JSON text another process resolved, now also cached locally), or
+ * `lease` (this process resolves; give it back to `identitySet`/`identityRelease`), or neither (the shared tier
+ * cannot help now: resolve locally).
+ */
+export interface NativeIdentityAcquired {
+  /** The resolved user as JSON text. */
+  value?: string
+  /** The lock's lease id. */
+  lease?: string
+}
+
 /** Result of an identity lookup. */
 export interface NativeIdentityLookup {
   /**
@@ -272,6 +306,8 @@ export interface NativeIdentityLookup {
   key?: string
   /** The cached value as JSON text, on a hit. */
   value?: string
+  /** The identity cache's invalidation generation (pass it back to `identitySet`). */
+  generation?: number
 }
 
 /**

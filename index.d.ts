@@ -475,6 +475,56 @@ export interface CacheStats {
   verified: CacheStatsEntry
   /** Apps' resolved users by `org:<orgId>:user:<userId>` (10,000 entries, 5 min; 60 s for tokens without `sid`). */
   identity: CacheStatsEntry
+  /** The shared Redis tier's health and counters; absent while it is off (see {@link SharedTierOptions}). */
+  shared?: SharedTierStats
+}
+
+/** `cacheStats().shared`: health and counters of this process's shared tier. */
+export interface SharedTierStats {
+  /** The last call reached Redis (false after a failed call, until one succeeds). */
+  connected: boolean
+  /** The fleet invalidation subscription (`<keyPrefix>invalidate`) is live. */
+  subscribed: boolean
+  /** Circuit breaker: `open` = Redis is skipped (3 failures in a row), `half-open` = the background health check is probing. */
+  breaker: 'closed' | 'open' | 'half-open'
+  /** Lookups answered by Redis (negative entries, resolved users). */
+  hits: number
+  /** Lookups Redis did not answer. */
+  misses: number
+  /** Failed calls (connection, protocol, unexpected reply) and malformed fleet messages. */
+  errors: number
+  /** Lookups over `lookupTimeoutMs` (the request went on with local state). */
+  timeouts: number
+  /** Calls skipped while the breaker was open. */
+  skipped: number
+  /** Times the breaker opened. */
+  breakerOpens: number
+  /** Entries written. */
+  writes: number
+  /** Invalidations sent to the fleet. */
+  published: number
+  /** Invalidations received from other processes and applied. */
+  received: number
+  /** `resolveUser` calls that waited for another process's result instead of running. */
+  lockWaits: number
+  /** The lookup budget in ms. */
+  lookupTimeoutMs: number
+}
+
+/**
+ * `configureCaches({ shared })`: the shared tier on Redis, under the local negative and identity caches, for the
+ * whole process. Only hashes are written (the same SHA-256 keys as locally plus the instance scope); `resolveUser`
+ * values must be JSON (a value `JSON.stringify` cannot hold is returned as is and cached nowhere).
+ */
+export interface SharedTierOptions {
+  /** `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS, system roots). Never echoed in errors. */
+  url: string
+  /** Prefix of every key and of the invalidation channel. Default `'clerk-native:'`. */
+  keyPrefix?: string
+  /** Budget of one lookup on a local miss, in ms; over it the request goes on with local state. Default 5. */
+  lookupTimeoutMs?: number
+  /** Lease of the cross-process `resolveUser` lock of one identity, in ms (a dead holder blocks no longer). Default 2000. */
+  lockLeaseMs?: number
 }
 
 export type CacheName = 'jwks' | 'negative' | 'verified' | 'identity'
@@ -501,7 +551,7 @@ export interface NativeStats {
 /** Counters of live native proxy work (see {@link NativeStats}). */
 export declare function nativeStats(): NativeStats
 
-/** Clears one cache, or all of them. */
+/** Clears one cache, or all of them (with the shared tier on: in Redis and in every process of the fleet too). */
 export declare function clearCaches(name?: CacheName): void
 
 export interface CacheSettings {
@@ -519,13 +569,28 @@ export declare function configureCaches(options: {
   negative?: CacheSettings
   verified?: CacheSettings
   identity?: CacheSettings & { sidlessTtlMs?: number }
+  /** The shared Redis tier (`null` turns it off). */
+  shared?: SharedTierOptions | null
 }): void
 
 /**
- * Removes a token from the verified and negative caches (under every instance and option set). Returns how many entries
+ * The Prometheus text exposition (format 0.0.4; serve it as `text/plain; version=0.0.4`) of clerk-native's
+ * counters, every family prefixed `clerk_native_`: proxy requests by outcome and status, upstream latency,
+ * verification outcomes by reason, cache hits/misses/inserts/evictions/size per cache and tier, JWKS fetches and
+ * failures, Backend API calls and latency, shared-tier health. Counted in Rust; only this call renders.
+ * Next to prom-client: `res.end((await register.metrics()) + '\n' + metrics())`.
+ */
+export declare function metrics(): string
+
+/**
+ * Removes a token from the verified and negative caches (under every instance and option set); with the shared
+ * tier on, also from Redis and from every process of the fleet (pub/sub, a few ms). Returns how many local entries
  * went. A JWT is matched in every spelling verification accepts for it (with or without trailing `=` padding).
  */
 export declare function invalidateToken(token: string): number
 
-/** Removes identity entries: `{ orgId }` every user of that org, `{ userId }` that user in every org, both: that one entry. Returns how many went. */
+/**
+ * Removes identity entries: `{ orgId }` every user of that org, `{ userId }` that user in every org, both: that one
+ * entry. With the shared tier on, also in Redis and in every process of the fleet. Returns how many local entries went.
+ */
 export declare function invalidateIdentity(target: { orgId?: string; userId?: string }): number

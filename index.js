@@ -28,6 +28,7 @@ module.exports = {
   configureCaches: caches.configureCaches,
   invalidateToken: caches.invalidateToken,
   invalidateIdentity: caches.invalidateIdentity,
+  metrics: caches.metrics,
   nativeStats: () => binding.nativeStats(),
 }
 

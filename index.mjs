@@ -18,6 +18,7 @@ export const {
   configureCaches,
   invalidateToken,
   invalidateIdentity,
+  metrics,
   nativeStats,
 } = core
 export default core

@@ -10,6 +10,15 @@ const inFlight = new Map()
 // store its (possibly stale) value, and later requests do not join it.
 let generation = 0
 
+// Whether configureCaches turned the shared tier on in this process (lib/caches.js): a local miss then asks the
+// fleet (identityAcquire) before resolveUser runs.
+let sharedTier = false
+
+/** Called by configureCaches when the shared tier is turned on or off. */
+function setSharedTier(on) {
+  sharedTier = on
+}
+
 /** Called when identity entries are invalidated or cleared. */
 function identityInvalidated() {
   generation++
@@ -80,24 +89,47 @@ async function resolveIdentity(state, resolveUser, organizationId, options) {
   let pending = inFlight.get(key)
   if (pending === undefined) {
     const started = generation
-    // resolveUser runs in a later microtask, so a synchronous throw cannot settle (and unregister) the promise
-    // before it is registered below.
-    pending = Promise.resolve()
-      .then(() => resolveUser(auth))
-      .then((user) => {
-        if (user === undefined || user === null) return null
-        // Cached values are JSON: hand out the same JSON copy on this first request as on later cache hits, so
-        // the app sees one shape. A value JSON cannot hold is returned as it is and not cached.
-        let json
-        try {
-          json = JSON.stringify(user)
-        } catch {
-          return user
-        }
-        if (json === undefined) return user
-        if (started === generation) binding.identitySet(claimsJson, org, json)
-        return JSON.parse(json)
-      })
+    pending = (async () => {
+      // resolveUser runs in a later microtask, so a synchronous throw cannot settle (and unregister) the promise
+      // before it is registered below.
+      await undefined
+      // Shared tier: the fleet's value, or this process's lease on the identity's resolveUser lock (the other
+      // processes wait for its value), or neither (Redis cannot help now: resolve locally). Never rejects for
+      // Redis failures.
+      const acquired = sharedTier ? await binding.identityAcquire(claimsJson, org) : null
+      if (acquired !== null && acquired.value != null) return JSON.parse(acquired.value)
+      const lease = acquired === null ? null : (acquired.lease ?? null)
+      const release = () => {
+        if (lease !== null) binding.identityRelease(claimsJson, org, lease)
+      }
+      let user
+      try {
+        user = await resolveUser(auth)
+      } catch (err) {
+        release()
+        throw err
+      }
+      if (user === undefined || user === null) {
+        release()
+        return null
+      }
+      // Cached values are JSON: hand out the same JSON copy on this first request as on later cache hits, so
+      // the app sees one shape. A value JSON cannot hold is returned as it is and not cached (locally or in the
+      // shared tier: other processes then resolve it themselves).
+      let json
+      try {
+        json = JSON.stringify(user)
+      } catch {
+        json = undefined
+      }
+      if (json === undefined) {
+        release()
+        return user
+      }
+      if (started === generation) binding.identitySet(claimsJson, org, json, lookup.generation, lease)
+      else release()
+      return JSON.parse(json)
+    })()
       .finally(() => {
         if (inFlight.get(key) === pending) inFlight.delete(key)
       })
@@ -106,4 +138,4 @@ async function resolveIdentity(state, resolveUser, organizationId, options) {
   return pending
 }
 
-module.exports = { resolveIdentity, IdentityError, identityInvalidated, organizationRefusal }
+module.exports = { resolveIdentity, IdentityError, identityInvalidated, organizationRefusal, setSharedTier }

@@ -54,9 +54,9 @@ impl JsErrorCode {
     /// The code of a cache-control error (the core's `CacheError::code()`).
     pub fn of_cache(err: &CacheError) -> Self {
         match err {
-            CacheError::InvalidCapacity { .. } | CacheError::InvalidTtl { .. } => {
-                Self::InvalidCacheOption
-            }
+            CacheError::InvalidCapacity { .. }
+            | CacheError::InvalidTtl { .. }
+            | CacheError::InvalidShared { .. } => Self::InvalidCacheOption,
             CacheError::UnknownCache { .. } => Self::UnknownCache,
         }
     }

@@ -18,6 +18,7 @@ static GLOBAL: mimalloc_safe::MiMalloc = mimalloc_safe::MiMalloc;
 mod cache;
 mod error;
 mod headers;
+mod metrics;
 mod proxy;
 mod token;
 mod webhook;

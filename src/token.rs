@@ -108,6 +108,7 @@ pub struct NativeVerifyResult {
 fn verify_either(
     r: std::result::Result<Arc<str>, TokenVerificationError>,
 ) -> Either<String, NativeVerifyResult> {
+    crate::metrics::count_verify(&r);
     match r {
         Ok(payload) => Either::A(payload.to_string()),
         Err(e) => Either::B(verify_failure(e)),
@@ -428,7 +429,7 @@ impl NativeAuthenticator {
         let ctx = request
             .as_deref()
             .map_or(RequestContext::NONE, RequestContext::parse_compact);
-        match self.inner.start_with(&input, &ctx) {
+        match crate::metrics::started(self.inner.start_with(&input, &ctx)) {
             Ok(d) if d.headers.is_empty() && !d.handshake && d.thrown.is_none() => {
                 let suffix = self.inner.instance().map(|i| i.cookie_suffix.as_str());
                 compact_session_result(&d.outcome, input.authorization, input.cookie, suffix)
@@ -471,7 +472,9 @@ impl NativePendingAuth {
                     let ctx = request
                         .as_deref()
                         .map_or(RequestContext::NONE, RequestContext::parse_compact);
-                    Ok(decision_result(inner.finish_with(p, &ctx, &headers).await))
+                    Ok(decision_result(crate::metrics::counted(
+                        inner.finish_with(p, &ctx, &headers).await,
+                    )))
                 }
                 None => Err(Error::new(
                     Status::GenericFailure,

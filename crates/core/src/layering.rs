@@ -8,20 +8,33 @@ use std::path::{Path, PathBuf};
 
 /// Each top-level module and the modules it may name besides itself.
 const ALLOWED: &[(&str, &[&str])] = &[
-    ("clock", &[]),
-    ("codec", &[]),
-    ("transport", &[]),
-    ("webhook", &[]),
-    ("cache", &["clock", "codec", "transport"]),
-    ("jwt", &["clock", "codec", "transport", "cache"]),
-    ("jwks", &["clock", "codec", "transport", "cache", "jwt"]),
+    ("metrics", &[]),
+    ("clock", &["metrics"]),
+    ("codec", &["metrics"]),
+    ("transport", &["metrics"]),
+    ("webhook", &["metrics"]),
+    ("cache", &["metrics", "clock", "codec", "transport"]),
+    ("jwt", &["metrics", "clock", "codec", "transport", "cache"]),
+    (
+        "jwks",
+        &["metrics", "clock", "codec", "transport", "cache", "jwt"],
+    ),
     (
         "token",
-        &["clock", "codec", "transport", "cache", "jwt", "jwks"],
+        &[
+            "metrics",
+            "clock",
+            "codec",
+            "transport",
+            "cache",
+            "jwt",
+            "jwks",
+        ],
     ),
     (
         "auth",
         &[
+            "metrics",
             "clock",
             "codec",
             "transport",
@@ -31,7 +44,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "token",
         ],
     ),
-    ("proxy", &["clock", "codec", "transport"]),
+    ("proxy", &["metrics", "clock", "codec", "transport"]),
 ];
 
 fn allowed(module: &str) -> Option<&'static [&'static str]> {

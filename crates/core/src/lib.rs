@@ -2,7 +2,7 @@
 //!
 //! Layers, lowest first; a module may use only the layers before it (checked by the `layering` unit test, which
 //! reads the sources):
-//! 1. time, encodings and the HTTP clients: [`clock`], [`codec`], [`transport`];
+//! 1. counters, time, encodings and the HTTP clients: [`metrics`], [`clock`], [`codec`], [`transport`];
 //! 2. bounded TTL caches, generic over what they hold: [`cache`];
 //! 3. decoding, keys and the error vocabulary: [`jwt`];
 //! 4. remote key sets and the Backend API client state: [`jwks`];
@@ -16,6 +16,7 @@
 // Layer 1.
 pub mod clock;
 pub mod codec;
+pub mod metrics;
 pub mod transport;
 pub mod webhook;
 

@@ -413,8 +413,11 @@ impl Authenticator {
     }
 
     async fn finish_machine(&self, token: String, token_type: TokenType) -> AuthOutcome {
-        // `start` already consulted the negative cache before handing this step out.
-        let result = verify_machine_token(&self.verifier, &token).await;
+        // `start` already consulted the local negative cache; the shared tier is asked on this miss.
+        let result = match NegativeCache::shared_hit(self.negative.as_ref(), &token).await {
+            true => Err(cached_rejection()),
+            false => verify_machine_token(&self.verifier, &token).await,
+        };
         if let (Err(e), Some((cache, scope))) = (&result, &self.negative) {
             cache.remember_failure(scope, &token, e);
         }

@@ -6,6 +6,7 @@
 use serde::Deserialize;
 
 use super::error::CacheError;
+use super::shared::SharedSettings;
 use super::ttl::{validate_capacity, validate_ttl};
 
 /// `{ capacity?, ttlMs? }` for the negative and verified caches.
@@ -31,7 +32,7 @@ pub struct IdentitySettings {
 }
 
 /// `configureCaches(options)`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CachesConfig {
     /// The negative cache.
@@ -40,6 +41,16 @@ pub struct CachesConfig {
     pub verified: Option<CacheSettings>,
     /// The identity cache.
     pub identity: Option<IdentitySettings>,
+    /// The shared tier: absent = unchanged, `null` = off, an object = on with these settings.
+    #[serde(default, deserialize_with = "present")]
+    pub shared: Option<Option<SharedSettings>>,
+}
+
+/// `Some(None)` for an explicit `null`, so it differs from an absent field (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<SharedSettings>>, D::Error> {
+    Option::<SharedSettings>::deserialize(d).map(Some)
 }
 
 /// One cache's settings after validation.
@@ -80,6 +91,12 @@ impl CachesConfig {
             check("verified", v.capacity, v.ttl_ms, None)?,
             check("identity", i.capacity, i.ttl_ms, i.sidless_ttl_ms)?,
         ])
+        .and_then(|checked| {
+            if let Some(Some(shared)) = &self.shared {
+                shared.check()?;
+            }
+            Ok(checked)
+        })
     }
 }
 

@@ -21,6 +21,14 @@ pub enum CacheError {
         /// What was given.
         value: i64,
     },
+    /// A rejected `shared` option (the message never repeats a URL: it may hold a password).
+    #[error("{field} {message}")]
+    InvalidShared {
+        /// The option path, e.g. `shared.url`.
+        field: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
     /// A cache name other than `jwks`, `negative`, `verified` or `identity`.
     #[error("unknown cache {name:?}: expected one of \"jwks\", \"negative\", \"verified\", \"identity\"")]
     UnknownCache {
@@ -33,7 +41,9 @@ impl CacheError {
     /// The stable code: `invalid_cache_option` or `unknown_cache`.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::InvalidCapacity { .. } | Self::InvalidTtl { .. } => "invalid_cache_option",
+            Self::InvalidCapacity { .. } | Self::InvalidTtl { .. } | Self::InvalidShared { .. } => {
+                "invalid_cache_option"
+            }
             Self::UnknownCache { .. } => "unknown_cache",
         }
     }

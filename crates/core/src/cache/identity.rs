@@ -8,7 +8,7 @@
 //! Build keys with [`IdentityKey::from_claims`] (it validates the org and user claims) before any lookup, so a
 //! token without a user id never reads or writes this cache.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -30,6 +30,8 @@ pub const IDENTITY_DEFAULT_SIDLESS_TTL_MS: i64 = 60_000;
 pub struct IdentityCache {
     cache: TtlCache<IdentityKey, Arc<Value>>,
     sidless_ttl_ms: AtomicI64,
+    /// Bumped by every invalidation and clear (local or from the fleet): a value resolved before one is not stored.
+    generation: AtomicU64,
 }
 
 impl IdentityCache {
@@ -38,6 +40,7 @@ impl IdentityCache {
         Self {
             cache: TtlCache::new_clamped(clock, IDENTITY_DEFAULT_CAPACITY, IDENTITY_DEFAULT_TTL_MS),
             sidless_ttl_ms: AtomicI64::new(IDENTITY_DEFAULT_SIDLESS_TTL_MS),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -52,6 +55,7 @@ impl IdentityCache {
         Ok(Self {
             cache: TtlCache::new(clock, capacity, ttl_ms)?,
             sidless_ttl_ms: AtomicI64::new(sidless),
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -71,6 +75,45 @@ impl IdentityCache {
         }
     }
 
+    /// Store the resolved user for `key` for at most `max_ttl_ms` (a value read from the shared tier, for its
+    /// remaining TTL), within the usual TTL for `sid`.
+    pub fn insert_for(&self, key: IdentityKey, value: Arc<Value>, sid: Sid, max_ttl_ms: i64) {
+        self.cache
+            .insert_capped(key, value, max_ttl_ms.min(self.ttl_for(sid)));
+    }
+
+    /// The TTL in ms an entry stored for a token with / without `sid` gets.
+    pub fn ttl_for(&self, sid: Sid) -> i64 {
+        let ttl = self.cache.ttl_ms();
+        match sid {
+            Sid::Present => ttl,
+            Sid::Absent => ttl.min(self.sidless_ttl_ms.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// The invalidation generation (see the field): read it before resolving, compare before storing.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A fleet `invalidateIdentity` with hashed ids (`keys::org_hash` / `keys::user_hash`): the same rules as
+    /// [`invalidate`](Self::invalidate), matching entries by hash (a scan). Returns how many went.
+    pub fn invalidate_hashed(&self, org: Option<&[u8; 32]>, user: Option<&[u8; 32]>) -> usize {
+        use super::shared::keys::{org_hash, user_hash};
+        if org.is_none() && user.is_none() {
+            return 0;
+        }
+        self.bump();
+        self.cache.remove_where(|k, _| {
+            org.is_none_or(|o| org_hash(k.org_id()) == *o)
+                && user.is_none_or(|u| user_hash(k.user_id()) == *u)
+        })
+    }
+
     /// Remove one key; returns whether a live entry went.
     pub fn remove(&self, key: &IdentityKey) -> bool {
         self.cache.remove(key).is_some()
@@ -87,6 +130,9 @@ impl IdentityCache {
     pub fn invalidate(&self, org_id: Option<&str>, user_id: Option<&str>) -> usize {
         let org = org_id.filter(|o| !o.is_empty());
         let user = user_id.filter(|u| !u.is_empty());
+        if org.is_some() || user.is_some() {
+            self.bump();
+        }
         match (org, user) {
             (None, None) => 0,
             (Some(o), Some(u)) => match IdentityKey::new(Some(o), u) {
@@ -100,6 +146,7 @@ impl IdentityCache {
 
     /// Drop every entry. Counters are kept.
     pub fn clear(&self) {
+        self.bump();
         self.cache.clear();
     }
 
@@ -159,5 +206,37 @@ mod tests {
         assert_eq!(c.invalidate(None, None), 0);
         assert_eq!(c.invalidate(Some(""), Some("")), 0);
         assert!(c.get(&k).is_some());
+    }
+
+    #[test]
+    fn fleet_invalidation_by_hash_and_generation() {
+        use crate::cache::shared::keys::{org_hash, user_hash};
+        let c = IdentityCache::new(Arc::new(ManualClock::new(0)));
+        let key = |o: Option<&str>, u| IdentityKey::new(o, u).expect("key");
+        c.insert(key(Some("o1"), "u1"), Arc::new(json!(1)), Sid::Present);
+        c.insert(key(Some("o2"), "u1"), Arc::new(json!(2)), Sid::Present);
+        c.insert(key(Some("o1"), "u2"), Arc::new(json!(3)), Sid::Present);
+        c.insert(key(None, "u3"), Arc::new(json!(4)), Sid::Absent);
+        let g = c.generation();
+        assert_eq!(c.invalidate_hashed(None, None), 0);
+        assert_eq!(c.generation(), g, "nothing asked, nothing bumped");
+        assert_eq!(
+            c.invalidate_hashed(Some(&org_hash("o1")), Some(&user_hash("u1"))),
+            1
+        );
+        assert!(c.generation() > g);
+        assert_eq!(c.invalidate_hashed(None, Some(&user_hash("u1"))), 1);
+        assert_eq!(c.invalidate_hashed(Some(&org_hash("o1")), None), 1);
+        assert_eq!(
+            c.invalidate_hashed(Some(&org_hash("")), None),
+            1,
+            "personal accounts"
+        );
+        assert!(c.is_empty());
+        assert_eq!(c.ttl_for(Sid::Absent), IDENTITY_DEFAULT_SIDLESS_TTL_MS);
+        assert_eq!(c.ttl_for(Sid::Present), IDENTITY_DEFAULT_TTL_MS);
+        let g = c.generation();
+        c.clear();
+        assert!(c.generation() > g);
     }
 }

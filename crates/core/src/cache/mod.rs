@@ -9,7 +9,8 @@
 //! - [`scoped`]: [`ScopedTokenCache`], the shape both token caches share (a [`TtlCache`] of [`TokenKey`]s plus
 //!   [`seen_scopes`], how a token is invalidated under every scope without a scan);
 //! - [`config`], [`stats`], [`error`]: the controls' options, counters and errors;
-//! - [`registry`]: the process-wide [`Caches`] and `cacheStats` / `clearCaches` / `configureCaches`.
+//! - [`registry`]: the process-wide [`Caches`] and `cacheStats` / `clearCaches` / `configureCaches`;
+//! - [`shared`]: the shared tier on Redis under the negative and identity caches, and fleet invalidation.
 
 /// The size and counter methods every data cache answers from the [`TtlCache`] in its `cache` field, and with
 /// `configure` the capacity/TTL control (a cache with more settings writes its own).
@@ -47,12 +48,14 @@ pub(crate) use ttl_cache_controls;
 
 pub(crate) mod config;
 pub(crate) mod error;
+pub(crate) mod exposition;
 pub(crate) mod identity;
 pub(crate) mod identity_key;
 pub(crate) mod negative;
 pub(crate) mod registry;
 pub(crate) mod scoped;
 pub mod seen_scopes;
+pub mod shared;
 pub(crate) mod stats;
 pub(crate) mod token_key;
 pub(crate) mod ttl;
@@ -60,12 +63,13 @@ pub(crate) mod verified;
 
 pub use config::{CacheSettings, CachesConfig, IdentitySettings};
 pub use error::CacheError;
+pub use exposition::render_metrics;
 pub use identity::IdentityCache;
 pub use identity_key::{IdentityError, IdentityKey, Sid};
 pub use negative::NegativeCache;
 pub use registry::{caches, AllCacheStats, CacheName, Caches};
 pub use scoped::ScopedTokenCache;
 pub use stats::CacheStats;
-pub use token_key::{Scope, TokenKey};
+pub use token_key::{Scope, TokenDigest, TokenKey};
 pub use ttl::{TtlCache, MAX_CAPACITY};
 pub use verified::{VerifiedCache, VerifiedEntry};

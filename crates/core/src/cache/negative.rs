@@ -28,6 +28,8 @@ pub const NEGATIVE_TOKEN_PREFIX: &str = "oat_";
 #[derive(Debug)]
 pub struct NegativeCache {
     cache: ScopedTokenCache<()>,
+    /// Whether this cache writes to and reads from the process's shared tier (only the process-wide cache does).
+    shared: bool,
 }
 
 impl NegativeCache {
@@ -39,6 +41,38 @@ impl NegativeCache {
                 NEGATIVE_DEFAULT_CAPACITY,
                 NEGATIVE_DEFAULT_TTL_MS,
             ),
+            shared: false,
+        }
+    }
+
+    /// This cache with the shared tier under it (when one is configured): `remember` also writes to it and
+    /// [`shared_hit`](Self::shared_hit) reads it.
+    pub fn with_shared_tier(mut self) -> Self {
+        self.shared = true;
+        self
+    }
+
+    /// On a local miss: whether the shared tier holds `token` in `scope` (within the lookup budget; any failure is
+    /// a miss). A hit is copied into this cache for the entry's remaining TTL. Without a tier, or for a token
+    /// without the `oat_` prefix, false at once.
+    pub async fn shared_hit(entry: Option<&(&'static NegativeCache, Scope)>, token: &str) -> bool {
+        let Some((cache, scope)) = entry else {
+            return false;
+        };
+        let tier = match cache.shared && token.starts_with(NEGATIVE_TOKEN_PREFIX) {
+            true => super::shared::tier(),
+            false => None,
+        };
+        let Some(tier) = tier else { return false };
+        let key = super::token_key::TokenKey::new(scope, token);
+        match tier.negative_lookup(&key).await {
+            Some(remaining_ms) => {
+                cache
+                    .cache
+                    .insert_capped(scope, token, (), remaining_ms.max(1));
+                true
+            }
+            None => false,
         }
     }
 
@@ -50,6 +84,7 @@ impl NegativeCache {
     ) -> Result<Self, CacheError> {
         Ok(Self {
             cache: ScopedTokenCache::new(clock, capacity, ttl_ms)?,
+            shared: false,
         })
     }
 
@@ -67,6 +102,10 @@ impl NegativeCache {
             return false;
         }
         self.cache.insert(scope, token, ());
+        if let (true, Some(tier)) = (self.shared, super::shared::tier()) {
+            let key = super::token_key::TokenKey::new(scope, token);
+            tier.negative_put(scope, &key, self.cache.ttl_ms());
+        }
         true
     }
 
@@ -79,6 +118,11 @@ impl NegativeCache {
     /// [`SeenScopes`](super::seen_scopes::SeenScopes) for how (and the fallback that clears everything).
     pub fn forget_everywhere(&self, token: &str) -> usize {
         self.cache.forget_everywhere(token)
+    }
+
+    /// Forget the token whose digest is `token` in every scope (a fleet invalidation).
+    pub fn forget_digest_everywhere(&self, token: &super::token_key::TokenDigest) -> usize {
+        self.cache.forget_digest_everywhere(token)
     }
 
     /// Drop every entry (`resetOAuthNegativeCache` / `clearCaches('negative')`). Counters are kept.
@@ -144,5 +188,28 @@ mod tests {
         assert!(!cache.forget(&scope, "oat_y"));
         assert_eq!(cache.forget_everywhere("oat_x"), 2);
         assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn forget_by_digest_reaches_every_scope() {
+        let (_c, cache, scope) = setup();
+        let other = Scope::instance("https://api.clerk.com", "sk_test_other");
+        cache.remember(&scope, "oat_x");
+        cache.remember(&other, "oat_x");
+        cache.remember(&scope, "oat_y");
+        let digest = crate::cache::token_key::TokenDigest::of("oat_x");
+        assert_eq!(cache.forget_digest_everywhere(&digest), 2);
+        assert!(cache.is_cached(&scope, "oat_y"));
+    }
+
+    #[tokio::test]
+    async fn shared_hit_without_a_tier_is_a_miss_at_once() {
+        static CACHE: std::sync::OnceLock<NegativeCache> = std::sync::OnceLock::new();
+        let cache = CACHE
+            .get_or_init(|| NegativeCache::new(Arc::new(ManualClock::new(0))).with_shared_tier());
+        let scope = Scope::instance("u", "k");
+        assert!(!NegativeCache::shared_hit(None, "oat_x").await);
+        assert!(!NegativeCache::shared_hit(Some(&(cache, scope)), "oat_x").await);
+        assert!(!NegativeCache::shared_hit(Some(&(cache, scope)), "ak_x").await);
     }
 }

@@ -120,6 +120,15 @@ impl Caches {
             .configure(i.capacity, i.ttl_ms, i.sidless_ttl_ms)
     }
 
+    /// `configureCaches(options)` for the process, the shared tier included: everything is validated first.
+    pub fn configure_process(&self, config: &CachesConfig) -> Result<(), CacheError> {
+        self.configure(config)?;
+        match &config.shared {
+            None => Ok(()),
+            Some(settings) => super::shared::configure(settings.as_ref()),
+        }
+    }
+
     /// `invalidateToken(token)`: forget `token` in the verified and negative caches, under every fingerprint and
     /// instance. Returns how many entries went.
     pub fn invalidate_token(&self, token: &str) -> usize {
@@ -135,7 +144,11 @@ impl Caches {
 /// The process-wide caches, on the system clock, created on first use.
 pub fn caches() -> &'static Caches {
     static CACHES: OnceLock<Caches> = OnceLock::new();
-    CACHES.get_or_init(|| Caches::new(Arc::new(SystemClock)))
+    CACHES.get_or_init(|| {
+        let mut c = Caches::new(Arc::new(SystemClock));
+        c.negative = c.negative.with_shared_tier();
+        c
+    })
 }
 
 #[cfg(test)]

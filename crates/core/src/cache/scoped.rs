@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::error::CacheError;
 use super::seen_scopes::SeenScopes;
 use super::stats::CacheStats;
-use super::token_key::{Scope, TokenKey};
+use super::token_key::{Scope, TokenDigest, TokenKey};
 use super::ttl::TtlCache;
 use crate::clock::Clock;
 
@@ -74,6 +74,11 @@ impl<V: Clone> ScopedTokenCache<V> {
         self.scopes.forget_token(&self.entries, token)
     }
 
+    /// Remove the token whose digest is `token` in every scope (a fleet invalidation); returns how many went.
+    pub fn forget_digest_everywhere(&self, token: &TokenDigest) -> usize {
+        self.scopes.forget_digest(&self.entries, token)
+    }
+
     /// Drop every entry. Counters are kept.
     pub fn clear(&self) {
         self.scopes.clear_with(|| self.entries.clear());
@@ -82,6 +87,11 @@ impl<V: Clone> ScopedTokenCache<V> {
     /// The counters.
     pub fn stats(&self) -> CacheStats {
         self.entries.stats()
+    }
+
+    /// The default TTL in ms.
+    pub fn ttl_ms(&self) -> i64 {
+        self.entries.ttl_ms()
     }
 
     /// Entries held now (expired ones not yet swept included).

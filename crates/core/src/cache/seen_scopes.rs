@@ -14,7 +14,7 @@
 use std::collections::HashSet;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::token_key::{Scope, TokenKey};
+use super::token_key::{Scope, TokenDigest, TokenKey};
 use super::ttl::TtlCache;
 
 /// Distinct scopes remembered before falling back to clearing everything on invalidation.
@@ -93,8 +93,17 @@ impl SeenScopes {
     /// [`with_recorded`](Self::with_recorded)), or clear `cache` if the set overflowed. Returns how many entries
     /// went (live ones; with the fallback, everything held).
     pub fn forget_token<V: Clone>(&self, cache: &TtlCache<TokenKey, V>, token: &str) -> usize {
+        self.forget_digest(cache, &TokenDigest::of(token))
+    }
+
+    /// As [`forget_token`](Self::forget_token), for the token whose digest is `token` (a fleet invalidation).
+    pub fn forget_digest<V: Clone>(
+        &self,
+        cache: &TtlCache<TokenKey, V>,
+        token: &TokenDigest,
+    ) -> usize {
         self.invalidate(
-            |scope| usize::from(cache.remove(&TokenKey::new(scope, token)).is_some()),
+            |scope| usize::from(cache.remove(&TokenKey::from_digest(scope, token)).is_some()),
             || cache.clear_counting(),
         )
     }

@@ -3,7 +3,10 @@
 //! - [`Scope`]: a 32-byte namespace. For the negative cache it is the Clerk instance
 //!   ([`Scope::instance`]: SHA-256 of `apiUrl`, NUL, SHA-256(secretKey)); for the verified cache it is the
 //!   fingerprint of the verification options ([`Scope::from_parts`]).
-//! - [`TokenKey`]: SHA-256 of (scope, 0x00, token). The scope has a fixed length, so the encoding is unambiguous.
+//! - [`TokenDigest`]: SHA-256 of the token alone, what a fleet invalidation message carries (`shared`), so that
+//!   a receiving process can find the token under each of *its* scopes without the raw token crossing Redis.
+//! - [`TokenKey`]: SHA-256 of (scope, 0x00, SHA-256(token)). Both parts have a fixed length, so the encoding is
+//!   unambiguous; the same key names the entry locally and (hex) in the shared tier.
 //!
 //! `Debug` shows only the first 4 bytes in hex.
 
@@ -54,9 +57,8 @@ impl Scope {
         Self(sha256(ctx))
     }
 
-    /// A scope from a digest the caller computed.
-    #[cfg(test)]
-    pub(crate) const fn from_digest(bytes: [u8; 32]) -> Self {
+    /// A scope from a digest the caller computed (e.g. read back from the shared tier's scope set).
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
 
@@ -72,17 +74,51 @@ impl fmt::Debug for Scope {
     }
 }
 
-/// The key of one token in one scope: SHA-256(scope ‖ 0x00 ‖ token).
+/// SHA-256 of a token: what fleet invalidations carry instead of the token (see the module docs).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct TokenDigest([u8; 32]);
+
+impl TokenDigest {
+    /// The digest of `token`.
+    pub fn of(token: &str) -> Self {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(digest(&SHA256, token.as_bytes()).as_ref());
+        Self(out)
+    }
+
+    /// A digest received from elsewhere (a fleet message).
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The 32 bytes.
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for TokenDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        short_hex(f, "TokenDigest", &self.0)
+    }
+}
+
+/// The key of one token in one scope: SHA-256(scope ‖ 0x00 ‖ SHA-256(token)).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct TokenKey([u8; 32]);
 
 impl TokenKey {
     /// The key of `token` within `scope`.
     pub fn new(scope: &Scope, token: &str) -> Self {
+        Self::from_digest(scope, &TokenDigest::of(token))
+    }
+
+    /// The key of the token whose [`TokenDigest`] is `token` within `scope`.
+    pub fn from_digest(scope: &Scope, token: &TokenDigest) -> Self {
         let mut ctx = Context::new(&SHA256);
         ctx.update(&scope.0);
         ctx.update(&[0]);
-        ctx.update(token.as_bytes());
+        ctx.update(&token.0);
         Self(sha256(ctx))
     }
 
@@ -117,11 +153,11 @@ mod tests {
     }
 
     #[test]
-    fn token_key_is_sha256_of_scope_nul_token() {
-        let scope = Scope::from_digest([7u8; 32]);
+    fn token_key_is_sha256_of_scope_nul_token_digest() {
+        let scope = Scope::from_bytes([7u8; 32]);
         let mut input = vec![7u8; 32];
         input.push(0);
-        input.extend_from_slice(b"oat_abc");
+        input.extend_from_slice(digest(&SHA256, b"oat_abc").as_ref());
         let expected = digest(&SHA256, &input);
         assert_eq!(
             TokenKey::new(&scope, "oat_abc").as_bytes(),

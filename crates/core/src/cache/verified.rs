@@ -148,6 +148,12 @@ impl VerifiedCache {
         self.cache.forget_everywhere(canonical_token(token))
     }
 
+    /// Remove the token whose canonical spelling has digest `token` under every fingerprint (a fleet
+    /// invalidation); returns how many live entries went.
+    pub fn invalidate_digest(&self, token: &super::token_key::TokenDigest) -> usize {
+        self.cache.forget_digest_everywhere(token)
+    }
+
     /// Drop every entry. Counters are kept.
     pub fn clear(&self) {
         self.cache.clear();

@@ -72,16 +72,19 @@ impl Task {
         let (request, upload_done) = request(builder, self.upload);
         let timeout = config.timeout;
         let stalled = self.upload_stalled;
+        let timer = crate::metrics::ProxyTimer::start();
         let Some(sent) = send(request, upload_done, timeout, &cancel, stalled).await else {
             return;
         };
         match sent.and_then(|r| head_of(&r, &config, &proxy_url).map(|head| (r, head))) {
             Ok((response, head)) => {
+                timer.upstream(response.status().as_u16());
                 let idle = config.idle_timeout;
                 let (head_tx, chunk_tx) = (self.head_tx, self.chunk_tx);
                 deliver(response, head, head_tx, chunk_tx, &cancel, idle, end_guard).await;
             }
             Err(err) => {
+                timer.failed(err.status());
                 let _ = self.head_tx.send(ResponseHead::from_error(&err));
             }
         }

@@ -455,6 +455,7 @@ async fn verify_opaque(
         .header("User-Agent", USER_AGENT)
         .body(body);
     let timeout = std::time::Duration::from_millis(config.fetch_timeout_ms.max(1));
+    let _bapi = crate::metrics::backend_api_call();
     let exchange = async {
         let response = request
             .send()
