@@ -272,3 +272,11 @@ test('Vercel auto-proxy: a production instance on *.vercel.app handshakes throug
     for (const k of ['VERCEL_TARGET_ENV', 'VERCEL_PROJECT_PRODUCTION_URL']) if (!(k in saved)) delete process.env[k]
   }
 })
+
+test('non-string handshake directives: Clerk goes on with the request\'s own cookies', async () => {
+  bapi.routes.payload.set('n_bad', { body: { directives: [123] } })
+  const jar = `__session=${validToken()}; __client_uat=${now() - 100}`
+  await same('https://app.example.com/a?__clerk_handshake_nonce=n_bad', { ...DOC, cookie: jar })
+  const legacy = T.signJwt(key, { handshake: [1] })
+  await same(`https://app.example.com/a?__clerk_handshake=${legacy}`, { ...DOC, cookie: `${jar}; __clerk_db_jwt=d` }, { publishableKey: PK_TEST, secretKey: 'sk_test_hs' })
+})

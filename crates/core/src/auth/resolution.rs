@@ -6,6 +6,7 @@
 use super::authenticate::{signed_in_session, AuthDecision, Authenticator, Deferred};
 use super::handshake::HandshakeReason;
 use super::request::RequestContext;
+use super::resolve::ResolveErrorKind;
 use super::resolve::{
     handshake_headers, handshake_payload, refresh_session, refresh_session_id, request_headers_of,
     session_token_from_directives, set_cookie_headers, verify_handshake_token, RefreshRequest,
@@ -104,13 +105,21 @@ impl Authenticator {
             )
         };
         let directives = if let Some(nonce) = nonce {
-            // Clerk logs a failed payload request and resolves with no cookies.
-            handshake_payload(self.verifier(), &nonce)
-                .await
-                .unwrap_or_default()
+            match handshake_payload(self.verifier(), &nonce).await {
+                Ok(d) => d,
+                // A non-string directive makes Clerk's resolveHandshake throw: it logs and goes on with the
+                // request's own cookies.
+                Err(e) if e.kind == ResolveErrorKind::NonStringDirective => return Err(()),
+                // Any other failure: Clerk logs it and resolves with no cookies.
+                Err(_) => Vec::new(),
+            }
         } else if let Some(token) = token {
             match verify_handshake_token(self.verifier(), &token).await {
                 Ok(d) => d,
+                // A non-string directive is Clerk's TypeError in resolveHandshake (logged, never thrown).
+                Err(e) if e.message.starts_with("Invalid handshake token payload") => {
+                    return Err(())
+                }
                 Err(e) if dev => return Ok(AuthDecision::thrown(dev_handshake_error(&e))),
                 Err(_) => return Err(()),
             }
