@@ -26,7 +26,8 @@
 //
 //   const bapi = await T.startBackendApi({ secretKeys: ['sk_test_x'] })
 //     every POST is recorded: bapi.requests [{ method, path, headers, body /* parsed JSON or raw string */ }]
-//     routes: POST /oauth_applications/access_tokens/verify {access_token}, POST /v1/api_keys/verify {secret},
+//     routes: POST /oauth_applications/access_tokens/verify {access_token}, POST /api_keys/verify {secret}
+//             (as @clerk/backend 3.25.0 calls it) and POST /v1/api_keys/verify {secret} (the older path),
 //             POST /m2m_tokens/verify {token}; an unknown route answers 418 (so a wrong path cannot pass)
 //     bapi.answer(token, { status, body })   per-token answer (body object → JSON); default: 404 not found
 //     a request whose Bearer is not in secretKeys (when given) answers 401 clerk_key_invalid
@@ -261,6 +262,7 @@ async function startJwksServer({ keys = [] } = {}) {
 
 const BAPI_ROUTES = {
   '/oauth_applications/access_tokens/verify': 'access_token',
+  '/api_keys/verify': 'secret',
   '/v1/api_keys/verify': 'secret',
   '/m2m_tokens/verify': 'token',
 }
