@@ -18,6 +18,7 @@ const { createProtect } = require('./protect')
 const { forAcceptedToken, isTokenTypeAccepted, serializable } = require('./auth-objects')
 const { register, handoffHeaders } = require('./handoff')
 const { frontendApiProxyMiddleware } = require('./proxy')
+const { middlewareStorage } = require('./server')
 
 // Options clerkMiddleware reads itself; the rest goes to authenticateRequest.
 const MIDDLEWARE_ONLY = new Set(['frontendApiProxy', 'debug', 'contentSecurityPolicy'])
@@ -73,6 +74,7 @@ const setupFor = memoByOptions((params) => {
     dynamic: ['proxyUrl', 'isSatellite', 'domain'].some((k) => typeof params[k] === 'function'),
     authOptionsByOrigin: new Map(),
     entry: register({ secretKey, publishableKey, apiUrl, apiVersion }),
+    clientConfig: Object.freeze({ secretKey, publishableKey, apiUrl, apiVersion }),
   }
 })
 
@@ -259,7 +261,7 @@ async function run(request, event, handler, params) {
 
   let result = res.next()
   try {
-    const returned = await handler?.(middlewareAuth(state, clerkUrl, get), request, event)
+    const returned = handler && (await middlewareStorage.run(setup.clientConfig, () => handler(middlewareAuth(state, clerkUrl, get), request, event)))
     result = returned || result
   } catch (e) {
     result = controlFlowResponse(e, { request, clerkUrl, state })
