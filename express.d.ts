@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'http'
 import type { ClerkClient, ClerkOptions, VerifyTokenOptions, verifyToken as clerkVerifyToken } from '@clerk/backend'
 import type { AuthenticateRequestOptions as ClerkAuthenticateRequestOptions, GetAuthFn, RequestState } from '@clerk/backend/internal'
-import type { AuthObject as NativeAuthObject, FrontendApiProxyOptions } from './index'
+import type { SessionAuthObject as NativeSessionAuthObject, FrontendApiProxyOptions } from './index'
 
 /** Every type @clerk/express re-exports from @clerk/backend (`AuthObject`, `User`, `Organization`, `WebhookEvent`, …). */
 export type * from '@clerk/backend'
@@ -49,7 +49,7 @@ export interface NativeMiddlewareOptions extends Omit<FrontendApiProxyOptions, '
    * `req.auth.user` (`null` when signed out, for machine tokens, or when it returned nothing; `null`/`undefined`
    * results are not cached). Cached values are JSON copies. Concurrent misses for one identity share one call.
    */
-  resolveUser?: (auth: NativeAuthObject) => unknown | Promise<unknown>
+  resolveUser?: (auth: NativeSessionAuthObject) => unknown | Promise<unknown>
   /**
    * Requires this organization on every authenticated request, whatever the token type, before the route and any
    * identity lookup: a token of another org gets 403 `{"errors":[{"code":"org_mismatch"}]}`, one without an org 403
@@ -103,6 +103,13 @@ export type RequireAuthOptions = ClerkMiddlewareOptions & {
 
 /** `req.auth`: `req.auth(options?)` returns the auth object; set by `clerkMiddleware()` and `requireAuth()`. */
 export type RequestAuth = (options?: PendingSessionOptions) => import('@clerk/backend').AuthObject
+
+/**
+ * What `req.auth` is at run time in clerk-native: the function, also carrying the default auth object's fields
+ * (the @clerk/express 1.x `req.auth.userId` style) and `user` (from `resolveUser`). Declare `auth: LegacyRequestAuth`
+ * on Express's `Request` instead of {@link RequestAuth} to type that access.
+ */
+export type LegacyRequestAuth = RequestAuth & import('@clerk/backend').AuthObject & { user?: unknown }
 
 /** An Express request after `clerkMiddleware()` (as @clerk/express's `ExpressRequestWithAuth`). */
 export type ExpressRequestWithAuth<R extends IncomingMessage = IncomingMessage> = R & { auth: RequestAuth }

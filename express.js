@@ -7,28 +7,13 @@ const { defaultProxy, normalizeProxyPath, assertConfiguration, isValidHost, matc
 const { validateProxyOptions } = require('./lib/options')
 const { sendNodeError } = require('./lib/errors')
 const { authenticateRequest, resolveAuthOptions } = require('./lib/auth')
-const authObjects = require('./lib/auth-object')
+const { getAuthObjectForAcceptedToken } = require('./lib/auth-object')
 const { nativeVerifyOptions, verifyToken } = require('./lib/token')
 const { resolveIdentity, organizationRefusal } = require('./lib/identity')
 const { snapshotOf, matchesSnapshot } = require('./lib/memo')
 const { env } = require('./lib/env')
 const { createClerkClient, lazyClerkClient, isNativeClient } = require('./lib/client')
 const { version } = require('./package.json')
-
-// Clerk's getAuthObjectForAcceptedToken, from lib/auth-object.js (CONTRACT). Until that export lands, the same rule
-// over the auth objects lib/auth-object.js has today.
-const getAuthObjectForAcceptedToken =
-  typeof authObjects.getAuthObjectForAcceptedToken === 'function' ? authObjects.getAuthObjectForAcceptedToken : interimAcceptedTokenFilter
-
-function interimAcceptedTokenFilter(authObject, acceptsToken = 'session_token') {
-  if (acceptsToken === 'any') return authObject
-  if (Array.isArray(acceptsToken)) {
-    if (acceptsToken.includes('any') || acceptsToken.includes(authObject.tokenType)) return authObject
-    return { isAuthenticated: false, tokenType: null, getToken: async () => null, has: () => false, debug: () => ({}) }
-  }
-  if (authObject.tokenType === acceptsToken) return authObject
-  return authObjects.signedOutAuth(acceptsToken, 'token-type-mismatch', '')
-}
 
 const AUTH_BRAND = Symbol.for('clerk-native.express.auth')
 // Options of clerkMiddleware that are not authenticateRequest options.
@@ -195,8 +180,15 @@ function requestOptionsResolver(options, base, proxyPath) {
     deriveProxyUrl
   const secretKey = options.secretKey || env('CLERK_SECRET_KEY') || ''
   if (!dynamic) {
-    // Static: Clerk's satellite asserts once, at construction.
-    assertSatellite(isSatellite ?? truthy(env('CLERK_IS_SATELLITE')), proxyUrl || env('CLERK_PROXY_URL'), domain || env('CLERK_DOMAIN'), options.signInUrl || env('CLERK_SIGN_IN_URL'), secretKey)
+    // Static values: Clerk's satellite assertions are evaluated once; as Clerk's, a failing one fails each request
+    // (next(err)), not the app's start.
+    try {
+      assertSatellite(isSatellite ?? truthy(env('CLERK_IS_SATELLITE')), proxyUrl || env('CLERK_PROXY_URL'), domain || env('CLERK_DOMAIN'), options.signInUrl || env('CLERK_SIGN_IN_URL'), secretKey)
+    } catch (err) {
+      return () => {
+        throw err
+      }
+    }
     return null
   }
   const byKey = new Map()
@@ -205,9 +197,7 @@ function requestOptionsResolver(options, base, proxyPath) {
     const sat = valueOrFn(isSatellite, url, truthy(env('CLERK_IS_SATELLITE')))
     const dom = valueOrFn(domain, url) || env('CLERK_DOMAIN') || ''
     let proxy = valueOrFn(proxyUrl, url, env('CLERK_PROXY_URL') || '')
-    if (deriveProxyUrl && (typeof proxyEnabled !== 'function' || proxyEnabled(new URL((req.originalUrl || req.url || '/'), 'http://' + (req.headers.host || 'localhost'))))) {
-      proxy = proxyPath
-    }
+    if (deriveProxyUrl && proxyEnabledFor(proxyEnabled, req)) proxy = proxyPath
     proxy = absoluteProxyUrl(proxy, url)
     assertSatellite(sat, proxy, dom, options.signInUrl || env('CLERK_SIGN_IN_URL'), secretKey)
     const key = `${sat ? 1 : 0}\u0000${dom}\u0000${proxy}`
@@ -219,6 +209,22 @@ function requestOptionsResolver(options, base, proxyPath) {
     }
     return o
   }
+}
+
+/**
+ * Whether the Frontend API proxy is on for this request (for the derived `proxyUrl`): `enabled` itself, or its
+ * function called with the request URL as the proxy branch builds it. A request whose URL cannot be built (a
+ * malformed Host) derives nothing: it is not proxied either, and the route still runs.
+ */
+function proxyEnabledFor(enabled, req) {
+  if (typeof enabled !== 'function') return !!enabled
+  let url
+  try {
+    url = new URL(req.originalUrl || req.url || '/', 'http://' + (req.headers.host || 'localhost'))
+  } catch {
+    return false
+  }
+  return !!enabled(url)
 }
 
 /** Clerk's satellite assertions (messages as @clerk/express's). */
@@ -397,6 +403,8 @@ function attachAuth(req, state) {
   for (const k of Object.keys(authObject)) {
     Object.defineProperty(auth, k, { value: authObject[k], writable: true, enumerable: true, configurable: true })
   }
+  // The function's own `name` ('auth') is not an auth-object field: only a machine object's `name` shows there.
+  if (!Object.prototype.hasOwnProperty.call(authObject, 'name')) Object.defineProperty(auth, 'name', { value: undefined, configurable: true })
   auth[AUTH_BRAND] = true
   Object.defineProperty(req, 'auth', { value: auth, writable: true, configurable: true, enumerable: true })
   return authObject

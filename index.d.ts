@@ -263,14 +263,39 @@ export interface HasParams {
   reverification?: 'strict_mfa' | 'strict' | 'moderate' | 'lax' | { level: 'first_factor' | 'second_factor' | 'multi_factor'; afterMinutes: number }
 }
 
-interface AuthCommon {
-  isAuthenticated: boolean
-  tokenType: TokenType
-  getToken(): Promise<string | null>
-  has(params: HasParams): boolean
+/** Options of `getToken()` on a session auth object. */
+export interface GetTokenOptions {
+  /**
+   * A JWT template name (Clerk Dashboard → JWT templates): the token is minted by the Backend API
+   * (`POST {apiUrl}/v1/sessions/{sessionId}/tokens/{template}`, authorized by `secretKey` / `CLERK_SECRET_KEY`).
+   */
+  template?: string
+  /** Lifetime of a minted token in seconds (sent as `expires_in_seconds`); also mints without a template. */
+  expiresInSeconds?: number
 }
 
-/** The auth object of a signed-in session (claims v1 and v2 give equal objects). */
+interface AuthCommon {
+  isAuthenticated: boolean
+  tokenType: TokenType | null
+  /**
+   * The request's own token (machine objects: the machine token), `null` when not authenticated. Session objects:
+   * with `template` or `expiresInSeconds`, a token minted by the Backend API; rejects with a
+   * `ClerkAPIResponseError` (`status`, `errors`, `clerkTraceId`) when the Backend API refuses.
+   */
+  getToken(options?: GetTokenOptions): Promise<string | null>
+  /**
+   * Clerk's authorization check (session objects; machine objects always answer `false`): every requested
+   * dimension must pass (role and permission; feature and plan; reverification, which fails closed).
+   */
+  has(params: HasParams): boolean
+  /**
+   * The authenticate context as Clerk's `createDebug` shows it: the resolved options (keys and tokens cut to
+   * their first 7 characters), plus `status`/`reason`/`message` on signed-out objects. See README "debug()".
+   */
+  debug(): Record<string, unknown>
+}
+
+/** The auth object of a session: signed in, or signed out (`userId: null`, e.g. a pending session by default). */
 export interface SessionAuthObject extends AuthCommon {
   tokenType: 'session_token'
   userId: string | null
@@ -287,19 +312,49 @@ export interface SessionAuthObject extends AuthCommon {
   sessionClaims: JwtPayload | null
 }
 
-/** The auth object of a machine token (the Backend API resource, camelCase). */
-export interface MachineAuthObject extends AuthCommon {
-  tokenType: 'api_key' | 'm2m_token' | 'oauth_token'
+/** Fields every machine auth object has (`null` when not authenticated). */
+interface MachineAuthCommon extends AuthCommon {
   id: string | null
   subject: string | null
   scopes: string[] | null
-  claims: Record<string, unknown> | null
-  userId?: string | null
-  orgId?: string | null
-  [field: string]: unknown
 }
 
-export type AuthObject = SessionAuthObject | MachineAuthObject
+/** An API key: `userId`/`orgId` when its subject is a `user_`/`org_` id. */
+export interface ApiKeyAuthObject extends MachineAuthCommon {
+  tokenType: 'api_key'
+  name: string | null
+  claims: Record<string, unknown> | null
+  userId: string | null
+  orgId: string | null
+}
+
+/** A machine-to-machine token: `machineId` is its subject. */
+export interface M2MAuthObject extends MachineAuthCommon {
+  tokenType: 'm2m_token'
+  claims: Record<string, unknown> | null
+  machineId: string | null
+}
+
+/** An OAuth access token: `userId` is its subject (always), `clientId` the OAuth application. */
+export interface OAuthAuthObject extends MachineAuthCommon {
+  tokenType: 'oauth_token'
+  userId: string | null
+  clientId: string | null
+}
+
+/** The auth object of a machine token. */
+export type MachineAuthObject = ApiKeyAuthObject | M2MAuthObject | OAuthAuthObject
+
+/** A token of a type an `acceptsToken` list does not include (Clerk's `invalidTokenAuthObject()`). */
+export interface InvalidTokenAuthObject {
+  isAuthenticated: false
+  tokenType: null
+  getToken(): Promise<null>
+  has(params: HasParams): false
+  debug(): Record<string, never>
+}
+
+export type AuthObject = SessionAuthObject | MachineAuthObject | InvalidTokenAuthObject
 
 /** Clerk's RequestState (no handshake state: see README). */
 export interface RequestState {
@@ -321,7 +376,12 @@ export interface RequestState {
   afterSignUpUrl: string
   /** `x-clerk-auth-status`, `x-clerk-auth-reason`, `x-clerk-auth-message`. */
   headers: Headers
-  toAuth(): AuthObject
+  /**
+   * Clerk's auth object of this state. `treatPendingAsSignedOut` (default `true`): a pending session
+   * (`sts: "pending"`, session tasks left) gives the signed-out object with `sessionStatus: 'pending'`; `false`
+   * gives the signed-in object. The result is memoised per `treatPendingAsSignedOut` value.
+   */
+  toAuth(opts?: { treatPendingAsSignedOut?: boolean }): AuthObject
 }
 
 /**
@@ -333,6 +393,17 @@ export declare function authenticateRequest(
   request: Request | { method?: string; url?: string; headers: Headers | Record<string, string | string[] | undefined> },
   options?: AuthenticateRequestOptions,
 ): Promise<RequestState>
+
+/**
+ * `@clerk/backend`'s `createClerkClient(options)` (the Backend API client: users, organizations, sessions, …) whose
+ * `authenticateRequest(request, options)` is clerk-native's, with the client's `secretKey`, `machineSecretKey`,
+ * `jwtKey`, `proxyUrl`, `publishableKey`, `isSatellite`, `domain`, `audience` (and `jwksUrl`) merged under each
+ * call's options and its `apiUrl`/`apiVersion` always used, as Clerk's. `@clerk/backend` is an optional peer
+ * dependency: without it this throws an Error with `code` `missing_peer_dependency` naming the install command.
+ */
+export declare function createClerkClient(
+  options: import('@clerk/backend').ClerkOptions & { jwksUrl?: string },
+): import('./express').NativeClerkClient
 
 // ---------------------------------------------------------------------------------------------------------
 // Caches. All caches live in Rust, are bounded, and are consulted without a JS call per lookup.

@@ -6,6 +6,7 @@ const proxy = require('./lib/proxy')
 const token = require('./lib/token')
 const auth = require('./lib/auth')
 const caches = require('./lib/caches')
+const client = require('./lib/client')
 const binding = require('./binding.js')
 
 module.exports = {
@@ -20,6 +21,8 @@ module.exports = {
   verifyToken: token.verifyToken,
   TokenVerificationError: token.TokenVerificationError,
   authenticateRequest: auth.authenticateRequest,
+  // @clerk/backend's Backend API client (optional peer, loaded on first call) with our authenticateRequest
+  createClerkClient: client.createClerkClient,
   cacheStats: caches.cacheStats,
   clearCaches: caches.clearCaches,
   configureCaches: caches.configureCaches,

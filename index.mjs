@@ -12,6 +12,7 @@ export const {
   verifyToken,
   TokenVerificationError,
   authenticateRequest,
+  createClerkClient,
   cacheStats,
   clearCaches,
   configureCaches,

@@ -61,7 +61,7 @@ function assertSignedIn(state, tokenType = 'session_token') {
   return a
 }
 
-function assertSignedOut(state, { reason, message, tokenType = 'session_token' }) {
+function assertSignedOut(state, { reason, message, tokenType = 'session_token', authTokenType = tokenType }) {
   assert.equal(state.status, 'signed-out')
   assert.equal(state.isAuthenticated, false)
   assert.equal(state.isSignedIn, false)
@@ -75,8 +75,11 @@ function assertSignedOut(state, { reason, message, tokenType = 'session_token' }
   if (state.message) assert.equal(state.headers.get('x-clerk-auth-message'), state.message)
   const a = state.toAuth()
   assert.equal(a.isAuthenticated, false)
-  assert.equal(a.tokenType, tokenType)
-  assert.equal(a.userId, null)
+  assert.equal(a.tokenType, authTokenType)
+  // Clerk's typed null shapes: userId on session, api_key and oauth_token objects; none on m2m_token and
+  // invalid-token objects.
+  if (authTokenType === 'm2m_token' || authTokenType === null) assert.equal('userId' in a, false)
+  else assert.equal(a.userId, null)
   assert.equal(a.has({ role: 'org:admin' }), false)
   return a
 }
@@ -444,7 +447,7 @@ describe('authenticateRequest: machine tokens against a Backend API stand-in (SP
 
     test("'any' accepts a session JWT; ['api_key'] rejects it as token-type-mismatch (tokenType api_key)", async () => {
       assertSignedIn(await auth(bearer(session()), opts()))
-      assertSignedOut(await auth(bearer(session()), opts({ acceptsToken: ['api_key'] })), { reason: 'token-type-mismatch', tokenType: 'api_key' })
+      assertSignedOut(await auth(bearer(session()), opts({ acceptsToken: ['api_key'] })), { reason: 'token-type-mismatch', tokenType: 'api_key', authTokenType: null })
       assertSignedOut(await auth(bearer(session()), opts({ acceptsToken: 'm2m_token' })), { reason: 'token-type-mismatch', tokenType: 'm2m_token' })
     })
 
@@ -457,8 +460,8 @@ describe('authenticateRequest: machine tokens against a Backend API stand-in (SP
       assert.equal(a.orgId, 'org_9')
       assert.equal(a.userId, null)
       const n = bapi.requests.length
-      assertSignedOut(await auth(bearer(T.unique('oat')), list), { reason: 'token-type-mismatch', tokenType: 'oauth_token' })
-      assertSignedOut(await auth(bearer(T.unique('mt')), opts({ acceptsToken: ['oauth_token'] })), { reason: 'token-type-mismatch', tokenType: 'm2m_token' })
+      assertSignedOut(await auth(bearer(T.unique('oat')), list), { reason: 'token-type-mismatch', tokenType: 'oauth_token', authTokenType: null })
+      assertSignedOut(await auth(bearer(T.unique('mt')), opts({ acceptsToken: ['oauth_token'] })), { reason: 'token-type-mismatch', tokenType: 'm2m_token', authTokenType: null })
       assert.equal(bapi.requests.length, n)
     })
 
@@ -814,7 +817,7 @@ describe('authenticateRequest: repeated requests keep their outcomes (verified a
     const token = session({ azp: 'https://app.example' })
     assertSignedIn(await auth(bearer(token), { jwtKey }))
     assertSignedIn(await auth(bearer(token), { jwtKey }))
-    assertSignedOut(await auth(bearer(token), { jwtKey, acceptsToken: ['api_key'] }), { reason: 'token-type-mismatch', tokenType: 'api_key' })
+    assertSignedOut(await auth(bearer(token), { jwtKey, acceptsToken: ['api_key'] }), { reason: 'token-type-mismatch', tokenType: 'api_key', authTokenType: null })
     assertSignedOut(await auth(bearer(token), { jwtKey, authorizedParties: ['https://other.example'] }), { reason: 'token-invalid-authorized-parties' })
     assertSignedOut(await auth(bearer(token), { jwtKey: other.publicPem }), { reason: 'token-invalid-signature' })
   })

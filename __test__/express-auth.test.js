@@ -9,7 +9,7 @@ const assert = require('node:assert/strict')
 const express = require('express')
 const T = require('./helpers/tokens')
 const { startUpstream } = require('./helpers/upstream')
-const { clerkMiddleware, getAuth, requireAuth } = require('../express')
+const { clerkMiddleware, getAuth, requireAuth, createClerkClient } = require('../express')
 const next = require('../next')
 
 const PK = 'pk_test_Y2xlcmsuZXhhbXBsZS5jb20k'
@@ -17,7 +17,7 @@ const key = T.rsaKey(2048, 'kid_express')
 const other = T.rsaKey(2048, 'kid_express_other')
 const jwtKey = key.publicPem
 
-const ENV_KEYS = ['CLERK_SECRET_KEY', 'CLERK_JWT_KEY', 'CLERK_PUBLISHABLE_KEY', 'CLERK_MACHINE_SECRET_KEY', 'CLERK_API_URL', 'CLERK_API_VERSION', 'CLERK_FAPI_URL', 'NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY']
+const ENV_KEYS = ['CLERK_SIGN_IN_URL', 'CLERK_DOMAIN', 'CLERK_PROXY_URL', 'CLERK_IS_SATELLITE', 'CLERK_SECRET_KEY', 'CLERK_JWT_KEY', 'CLERK_PUBLISHABLE_KEY', 'CLERK_MACHINE_SECRET_KEY', 'CLERK_API_URL', 'CLERK_API_VERSION', 'CLERK_FAPI_URL', 'NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY']
 const savedEnv = {}
 for (const k of ENV_KEYS) {
   savedEnv[k] = process.env[k]
@@ -75,8 +75,9 @@ function appWith(mw, { before: pre } = {}) {
     const accepts = req.query.t.includes(',') ? req.query.t.split(',') : req.query.t
     res.json(plain(getAuth(req, { acceptsToken: accepts })))
   })
-  app.get('/protected', requireAuth(), (req, res) => res.json({ ok: true, userId: getAuth(req).userId }))
-  app.get('/page', requireAuth({ signInUrl: '/sign-in' }), (req, res) => res.json({ ok: true }))
+  app.get('/protected', requireAuth({ jwtKey, unauthenticated: 'json' }), (req, res) => res.json({ ok: true, userId: getAuth(req).userId }))
+  app.get('/page', requireAuth({ jwtKey, signInUrl: '/sign-in' }), (req, res) => res.json({ ok: true }))
+  app.get('/home', requireAuth({ jwtKey }), (req, res) => res.json({ ok: true }))
   app.use((err, req, res, _next) => res.status(500).json({ error: err.message }))
   return app
 }
@@ -121,12 +122,12 @@ describe('Express clerkMiddleware({ jwtKey }): req.auth, getAuth, requireAuth', 
       assert.equal(ok.json.isAuthenticated, true, t)
       assert.equal(ok.json.userId, 'user_acc', t)
     }
+    // an array without the token's type: Clerk's invalidTokenAuthObject (tokenType null)
     const m2m = await get(`${url}/accepts?t=m2m_token,oauth_token`, { authorization: `Bearer ${token}` })
-    assert.equal(m2m.json.tokenType, 'm2m_token')
-    assert.equal(m2m.json.isAuthenticated, false)
+    assert.deepEqual(m2m.json, { isAuthenticated: false, tokenType: null })
   })
 
-  test('requireAuth(): 401 JSON for no token and for an invalid/expired token; next() for a valid one', async () => {
+  test("requireAuth({ unauthenticated: 'json' }): 401 JSON for no token and for an invalid/expired token; next() for a valid one", async () => {
     const now = T.nowSec()
     const bad = [
       {},
@@ -146,21 +147,40 @@ describe('Express clerkMiddleware({ jwtKey }): req.auth, getAuth, requireAuth', 
     assert.deepEqual(ok.json, { ok: true, userId: 'user_ok' })
   })
 
-  test("requireAuth({ signInUrl }) -> 302 to signInUrl when signed out; the route runs when signed in", async () => {
+  test("requireAuth({ signInUrl }) -> 302 to signInUrl when signed out (Express's res.redirect); the route runs when signed in", async () => {
     const r = await get(`${url}/page`)
     assert.equal(r.status, 302)
     assert.equal(r.headers.get('location'), '/sign-in')
+    assert.equal(r.text, 'Found. Redirecting to /sign-in')
     const ok = await get(`${url}/page`, { authorization: `Bearer ${session()}` })
     assert.equal(ok.status, 200)
   })
 
-  test('getAuth / requireAuth without clerkMiddleware: a clear error (500 via next(err)), not a silent pass', async () => {
+  test('requireAuth() -> 302 to CLERK_SIGN_IN_URL, else /, as Clerk', async () => {
+    const r = await get(`${url}/home`)
+    assert.equal(r.status, 302)
+    assert.equal(r.headers.get('location'), '/')
+    process.env.CLERK_SIGN_IN_URL = 'https://accounts.example.test/sign-in'
+    try {
+      const e = await get(`${url}/home`)
+      assert.equal(e.status, 302)
+      assert.equal(e.headers.get('location'), 'https://accounts.example.test/sign-in')
+    } finally {
+      delete process.env.CLERK_SIGN_IN_URL
+    }
+  })
+
+  test('getAuth without clerkMiddleware: a clear error (500 via next(err)), not a silent pass; requireAuth authenticates by itself', async () => {
     const bare = await listen(appWith([]))
-    const r = await get(`${bare}/protected`, { authorization: `Bearer ${session()}` })
-    assert.equal(r.status, 500)
-    assert.match(r.json.error, /clerkMiddleware/)
-    const m = await get(`${bare}/me`)
+    const m = await get(`${bare}/accepts?t=any`)
     assert.equal(m.status, 500)
+    assert.match(m.json.error, /clerkMiddleware/)
+    const r = await get(`${bare}/protected`, { authorization: `Bearer ${session({ sub: 'user_standalone' })}` })
+    assert.equal(r.status, 200)
+    assert.deepEqual(r.json, { ok: true, userId: 'user_standalone' })
+    const no = await get(`${bare}/protected`)
+    assert.equal(no.status, 401)
+    assert.equal(no.headers.get('x-clerk-auth-status'), 'signed-out')
   })
 
   test('a foreign (unbranded) req.auth set before clerkMiddleware is replaced', async () => {
@@ -237,7 +257,7 @@ describe('Express: clerkMiddleware mounted twice authenticates once', () => {
 })
 
 describe("Express with acceptsToken: machine tokens through clerkMiddleware", () => {
-  test("acceptsToken 'api_key': no token, an unknown ak_ and a named API key all answer (auth objects with a 'name' field)", async () => {
+  test("API keys: no token, an unknown ak_ and a named API key all answer (auth objects with a 'name' field)", async () => {
     // req.auth is a function carrying the auth object's fields: a field called `name` (API key resources and
     // signed-out machine objects have one) must not break it (a function's `name` is read-only).
     const secretKey = T.unique('sk_test_named')
@@ -246,8 +266,11 @@ describe("Express with acceptsToken: machine tokens through clerkMiddleware", ()
     const ak = T.unique('ak')
     bapi.answer(ak, { body: { id: 'ak_named', name: 'CI key', subject: 'user_named', scopes: [] } })
     const app = express()
+    // acceptsToken is ignored by the middleware (every token type is authenticated, as Clerk's); getAuth filters.
     app.use(clerkMiddleware({ secretKey, apiUrl: bapi.url, acceptsToken: 'api_key' }))
-    app.get('/k', (req, res) => res.json({ name: req.auth().name, field: req.auth.name, userId: req.auth.userId, ok: req.auth.isAuthenticated }))
+    app.get('/k', (req, res) =>
+      res.json({ name: getAuth(req, { acceptsToken: 'api_key' }).name, field: req.auth.name ?? null, userId: req.auth.userId, ok: req.auth.isAuthenticated }),
+    )
     const url = await listen(app)
     assert.deepEqual((await get(`${url}/k`)).json, { name: null, field: null, userId: null, ok: false })
     assert.deepEqual((await get(`${url}/k`, { authorization: `Bearer ${T.unique('ak')}` })).json, { name: null, field: null, userId: null, ok: false })
@@ -272,7 +295,7 @@ describe("Express with acceptsToken: machine tokens through clerkMiddleware", ()
     assert.equal(asSession.json.tokenType, 'session_token')
     assert.equal(asSession.json.isAuthenticated, false)
     assert.equal(bapi.requests.length, 3)
-    assert.equal(bapi.requests[0].path, '/v1/api_keys/verify')
+    assert.match(bapi.requests[0].path, /^(\/v1)?\/api_keys\/verify$/)
 
     // a type filtered out by getAuth gives the same signed-out shape as the middleware's own signed-out objects
     const keys = (o) => Object.keys(o).sort()
@@ -288,6 +311,259 @@ describe("Express with acceptsToken: machine tokens through clerkMiddleware", ()
 })
 
 // ---------------------------------------------------------------------------------------------------------
+
+describe('Express: the rest of @clerk/express 2.1.70 (function options, state headers, clients, exports)', () => {
+  test('clerkMiddleware((req) => options) and async callbacks: options per request; a throwing or non-object callback goes to next(err)', async () => {
+    const other2 = T.rsaKey(2048, 'kid_express_tenant_b')
+    const app = express()
+    app.use(
+      clerkMiddleware(async (req) => {
+        if (req.get('x-tenant') === 'boom') throw new Error('tenant lookup failed')
+        if (req.get('x-tenant') === 'none') return 'not options'
+        return { jwtKey: req.get('x-tenant') === 'b' ? other2.publicPem : jwtKey }
+      }),
+    )
+    app.get('/me', (req, res) => res.json({ userId: getAuth(req).userId }))
+    app.use((err, req, res, _next) => res.status(500).json({ error: err.message }))
+    const url = await listen(app)
+    const a = T.signJwt(key, T.sessionClaims({ sub: 'user_a' }))
+    const b = T.signJwt(other2, T.sessionClaims({ sub: 'user_b' }))
+    assert.equal((await get(`${url}/me`, { authorization: `Bearer ${a}` })).json.userId, 'user_a')
+    assert.equal((await get(`${url}/me`, { authorization: `Bearer ${b}`, 'x-tenant': 'b' })).json.userId, 'user_b')
+    assert.equal((await get(`${url}/me`, { authorization: `Bearer ${a}`, 'x-tenant': 'b' })).json.userId, null)
+    const boom = await get(`${url}/me`, { 'x-tenant': 'boom' })
+    assert.equal(boom.status, 500)
+    assert.equal(boom.json.error, 'tenant lookup failed')
+    const none = await get(`${url}/me`, { 'x-tenant': 'none' })
+    assert.equal(none.status, 500)
+    assert.match(none.json.error, /clerkMiddleware options must be an object, or a function/)
+  })
+
+  test('signed-out responses carry x-clerk-auth-status / -reason as Clerk sets them; debug: true is accepted (and ignored) and debug() answers', async () => {
+    const app = express()
+    app.use(clerkMiddleware({ jwtKey, debug: true }))
+    app.get('/me', (req, res) => res.json({ debug: typeof getAuth(req).debug() }))
+    const url = await listen(app)
+    const r = await get(`${url}/me`)
+    assert.equal(r.status, 200)
+    assert.equal(r.headers.get('x-clerk-auth-status'), 'signed-out')
+    assert.equal(r.headers.get('x-clerk-auth-reason'), 'session-token-and-uat-missing')
+    assert.deepEqual(r.json, { debug: 'object' })
+    const bad = await get(`${url}/me`, { authorization: `Bearer ${T.signJwt(other, T.sessionClaims(), { header: { kid: key.kid } })}` })
+    assert.equal(bad.headers.get('x-clerk-auth-status'), 'signed-out')
+    assert.ok(bad.headers.get('x-clerk-auth-reason'))
+  })
+
+  test('x-clerk-auth-message never turns a hostile token into a 500: a message Node cannot send as a header is left out', async () => {
+    const app = express()
+    app.use(clerkMiddleware({ jwtKey }))
+    app.get('/me', (req, res) => res.json({ userId: getAuth(req).userId }))
+    app.use((err, req, res, _next) => res.status(500).json({ error: err.message }))
+    const url = await listen(app)
+    for (const header of [{ alg: 'RS\u2603' }, { typ: 'J\u2603T' }, { alg: 'RS256\u00e9' }, { alg: 'x'.repeat(5000) }]) {
+      const token = T.encodeJwt({ typ: 'JWT', kid: key.kid, alg: 'RS256', ...header }, T.sessionClaims(), 'sig')
+      const r = await get(`${url}/me`, { authorization: `Bearer ${token}` })
+      assert.equal(r.status, 200, JSON.stringify(header).slice(0, 40))
+      assert.deepEqual(r.json, { userId: null })
+      assert.equal(r.headers.get('x-clerk-auth-status'), 'signed-out')
+      const message = r.headers.get('x-clerk-auth-message')
+      if (message !== null) assert.ok(message.length < 400, 'capped')
+    }
+  })
+
+  test('every RequestState header is appended (Set-Cookie kept as separate headers); a Location answers 307 with no body; a handshake without Location goes to next(err)', async () => {
+    // A real client of ours whose authenticateRequest adds what a refresh or handshake would (hs owns producing them).
+    const client = createClerkClient({ jwtKey })
+    const real = client.authenticateRequest
+    client.authenticateRequest = async (req, opts) => {
+      const state = await real(req, opts)
+      const mode = req.headers['x-mode']
+      if (mode === 'cookies' || mode === 'redirect') {
+        state.headers.append('set-cookie', '__session=new; Path=/; HttpOnly')
+        state.headers.append('set-cookie', '__client_uat=1; Path=/')
+      }
+      if (mode === 'redirect') {
+        state.headers.set('location', 'https://clerk.example.com/v1/client/handshake?redirect_url=x')
+        state.headers.set('cache-control', 'no-store')
+      }
+      if (mode === 'broken-handshake') state.status = 'handshake'
+      return state
+    }
+    const app = express()
+    app.use(clerkMiddleware({ clerkClient: client }))
+    app.get('/me', (req, res) => res.json({ userId: getAuth(req).userId }))
+    app.use((err, req, res, _next) => res.status(500).json({ error: err.message }))
+    const url = await listen(app)
+    const token = session({ sub: 'user_hdr' })
+    const rawCookies = (r) => r.headers.getSetCookie()
+    const c = await get(`${url}/me`, { authorization: `Bearer ${token}`, 'x-mode': 'cookies' })
+    assert.equal(c.status, 200)
+    assert.deepEqual(rawCookies(c), ['__session=new; Path=/; HttpOnly', '__client_uat=1; Path=/'])
+    assert.equal(c.json.userId, 'user_hdr')
+    const r = await get(`${url}/me`, { authorization: `Bearer ${token}`, 'x-mode': 'redirect' })
+    assert.equal(r.status, 307)
+    assert.equal(r.headers.get('location'), 'https://clerk.example.com/v1/client/handshake?redirect_url=x')
+    assert.equal(r.headers.get('cache-control'), 'no-store')
+    assert.equal(rawCookies(r).length, 2)
+    assert.equal(r.text, '')
+    const h = await get(`${url}/me`, { 'x-mode': 'broken-handshake' })
+    assert.equal(h.status, 500)
+    assert.equal(h.json.error, 'Clerk: unexpected handshake without redirect')
+  })
+
+  test('function-valued isSatellite / domain / proxyUrl are resolved against the request URL (X-Forwarded-* first) before authenticateRequest; frontendApiProxy derives proxyUrl', async () => {
+    const seen = []
+    const client = createClerkClient({ jwtKey, publishableKey: PK, secretKey: 'sk_test_fn_options' })
+    const real = client.authenticateRequest
+    client.authenticateRequest = (req, opts) => {
+      seen.push({ isSatellite: opts.isSatellite, domain: opts.domain, proxyUrl: opts.proxyUrl, acceptsToken: opts.acceptsToken })
+      return real(req, opts)
+    }
+    const app = express()
+    const fnApp = express.Router()
+    fnApp.use(
+      clerkMiddleware({
+        clerkClient: client,
+        jwtKey,
+        signInUrl: 'https://primary.example.com/sign-in',
+        isSatellite: (url) => url.hostname.startsWith('sat.'),
+        domain: (url) => url.hostname,
+        proxyUrl: (url) => (url.hostname.startsWith('sat.') ? '/__proxy' : ''),
+      }),
+    )
+    fnApp.get('/x', (req, res) => res.json({ ok: true }))
+    app.use('/fn', fnApp)
+    const proxied = express.Router()
+    proxied.use(clerkMiddleware({ clerkClient: client, jwtKey, publishableKey: PK, secretKey: 'sk_test_fn_options', frontendApiProxy: { enabled: true, path: '/__clerk' } }))
+    proxied.get('/y', (req, res) => res.json({ ok: true }))
+    app.use('/px', proxied)
+    const url = await listen(app)
+    await get(`${url}/fn/x`, { 'x-forwarded-host': 'sat.example.net, proxy.internal', 'x-forwarded-proto': 'https' })
+    await get(`${url}/fn/x`, { 'x-forwarded-host': 'app.example.org' })
+    await get(`${url}/px/y`, { 'x-forwarded-host': 'shop.example.com', 'x-forwarded-proto': 'https' })
+    assert.deepEqual(seen, [
+      { isSatellite: true, domain: 'sat.example.net', proxyUrl: 'https://sat.example.net/__proxy', acceptsToken: 'any' },
+      { isSatellite: false, domain: 'app.example.org', proxyUrl: undefined, acceptsToken: 'any' },
+      { isSatellite: false, domain: undefined, proxyUrl: 'https://shop.example.com/__clerk', acceptsToken: 'any' },
+    ])
+  })
+
+  test("a satellite without domain/proxyUrl, or a development satellite without an absolute signInUrl: Clerk's error through next(err) on each request", async () => {
+    const app = express()
+    app.get('/a', clerkMiddleware({ jwtKey, isSatellite: true }), (req, res) => res.json({ ok: true }))
+    app.get('/b', clerkMiddleware({ jwtKey, isSatellite: (url) => url.pathname === '/b', domain: 'sat.example.net', secretKey: 'sk_test_sat' }), (req, res) => res.json({ ok: true }))
+    app.get('/c', clerkMiddleware({ jwtKey, isSatellite: true, domain: 'sat.example.net', secretKey: 'sk_test_sat', signInUrl: 'https://primary.example.com/sign-in' }), (req, res) => res.json({ ok: true }))
+    app.use((err, req, res, _next) => res.status(500).json({ error: err.message }))
+    const url = await listen(app)
+    const a = await get(`${url}/a`)
+    assert.equal(a.status, 500)
+    assert.equal(a.json.error, 'Missing domain and proxyUrl. A satellite application needs to specify a domain or a proxyUrl')
+    const b = await get(`${url}/b`)
+    assert.equal(b.status, 500)
+    assert.match(b.json.error, /Invalid signInUrl\. A satellite application requires a signInUrl for development instances/)
+    assert.equal((await get(`${url}/c`)).status, 200)
+  })
+
+  test("authenticateRequest as @clerk/express exports it ({ clerkClient, request, options }) and as the core's (request, options)", async () => {
+    const { authenticateRequest } = require('../express')
+    const client = createClerkClient({ jwtKey })
+    const app = express()
+    app.get('/a', async (req, res, nxt) => {
+      try {
+        const s1 = await authenticateRequest({ clerkClient: client, request: req, options: { domain: (u) => u.hostname } })
+        const s2 = await authenticateRequest(req, { jwtKey })
+        res.json({ s1: s1.toAuth().userId, s1domain: s1.domain, s2: s2.toAuth().userId, status: s2.status })
+      } catch (err) {
+        nxt(err)
+      }
+    })
+    const url = await listen(app)
+    const r = await get(`${url}/a`, { authorization: `Bearer ${session({ sub: 'user_ar' })}`, 'x-forwarded-host': 'tenant.example.com' })
+    assert.deepEqual(r.json, { s1: 'user_ar', s1domain: 'tenant.example.com', s2: 'user_ar', status: 'signed-in' })
+    const web = await authenticateRequest(new Request('https://x.example.com/', { headers: { authorization: `Bearer ${session({ sub: 'user_web' })}` } }), { jwtKey })
+    assert.equal(web.toAuth().userId, 'user_web')
+  })
+
+  test("createClerkClient: @clerk/backend's Backend API client with our authenticateRequest, the client's options merged as Clerk merges them", async () => {
+    const bapiSeen = []
+    const bapiServer = require('node:http').createServer((req, res) => {
+      bapiSeen.push({ method: req.method, url: req.url, auth: req.headers.authorization })
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ object: 'user', id: 'user_api', email_addresses: [], phone_numbers: [], web3_wallets: [], external_accounts: [], saml_accounts: [], enterprise_accounts: [], public_metadata: {}, private_metadata: {}, unsafe_metadata: {} }))
+    })
+    await new Promise((r) => bapiServer.listen(0, '127.0.0.1', r))
+    closers.push(() => new Promise((r) => bapiServer.close(() => r())))
+    const apiUrl = `http://127.0.0.1:${bapiServer.address().port}`
+    const client = createClerkClient({ secretKey: 'sk_test_client_secret', apiUrl, jwtKey })
+    const user = await client.users.getUser('user_api')
+    assert.equal(user.id, 'user_api')
+    assert.deepEqual(bapiSeen, [{ method: 'GET', url: '/v1/users/user_api', auth: 'Bearer sk_test_client_secret' }])
+    // our authenticateRequest: a Node-style request works, the client's jwtKey is used
+    const state = await client.authenticateRequest({ headers: { authorization: `Bearer ${session({ sub: 'user_cc' })}` } })
+    assert.equal(state.toAuth().userId, 'user_cc')
+    const web = await client.authenticateRequest(new Request('https://a.example.com/', { headers: { authorization: `Bearer ${session({ sub: 'user_web' })}` } }), { acceptsToken: 'any' })
+    assert.equal(web.toAuth().userId, 'user_web')
+    assert.equal(typeof client.organizations.getOrganization, 'function')
+    assert.equal(require('..').createClerkClient, createClerkClient)
+  })
+
+  test('clerkClient: a lazy singleton built from the environment on first property access, read-only', async () => {
+    const { clerkClient } = require('../express')
+    process.env.CLERK_SECRET_KEY = 'sk_test_lazy_singleton'
+    try {
+      const users = clerkClient.users
+      assert.equal(typeof users.getUser, 'function')
+      assert.equal(clerkClient.users, users, 'kept once CLERK_SECRET_KEY is set')
+      assert.equal(typeof clerkClient.authenticateRequest, 'function')
+      assert.throws(() => {
+        'use strict'
+        clerkClient.users = null
+      }, TypeError)
+    } finally {
+      delete process.env.CLERK_SECRET_KEY
+    }
+  })
+
+  test('without @clerk/backend installed: createClerkClient and clerkClient throw an error naming the peer and the install command; the rest loads', () => {
+    const fs = require('node:fs')
+    const os = require('node:os')
+    const path = require('node:path')
+    const { spawnSync } = require('node:child_process')
+    const root = path.join(__dirname, '..')
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clerk-native-nopeer-'))
+    closers.push(async () => fs.rmSync(dir, { recursive: true, force: true }))
+    for (const f of ['package.json', 'index.js', 'express.js', 'binding.js']) fs.copyFileSync(path.join(root, f), path.join(dir, f))
+    for (const f of fs.readdirSync(root)) if (f.endsWith('.node')) fs.copyFileSync(path.join(root, f), path.join(dir, f))
+    fs.cpSync(path.join(root, 'lib'), path.join(dir, 'lib'), { recursive: true })
+    const script = `
+      const out = {}
+      const x = require(${JSON.stringify(path.join(dir, 'express.js'))})
+      out.loaded = typeof x.clerkMiddleware
+      for (const [name, fn] of [['createClerkClient', () => x.createClerkClient({})], ['clerkClient', () => x.clerkClient.users], ['root', () => require(${JSON.stringify(path.join(dir, 'index.js'))}).createClerkClient({})]]) {
+        try { fn(); out[name] = 'no error' } catch (e) { out[name] = { code: e.code, message: e.message } }
+      }
+      process.stdout.write(JSON.stringify(out))
+    `
+    const r = spawnSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8', timeout: 30000, env: { ...process.env, NODE_PATH: '' } })
+    assert.equal(r.status, 0, r.stderr)
+    const out = JSON.parse(r.stdout)
+    assert.equal(out.loaded, 'function')
+    for (const name of ['createClerkClient', 'clerkClient', 'root']) {
+      assert.equal(out[name].code, 'missing_peer_dependency', name)
+      assert.match(out[name].message, /@clerk\/backend/)
+      assert.match(out[name].message, /npm install @clerk\/backend/)
+    }
+  })
+
+  test('ESM: clerk-native/express exports what @clerk/express exports (and frontendApiProxy)', async () => {
+    const esm = await import('../express.mjs')
+    for (const name of ['clerkMiddleware', 'getAuth', 'requireAuth', 'clerkClient', 'createClerkClient', 'verifyToken', 'authenticateRequest', 'frontendApiProxy']) {
+      assert.ok(esm[name] !== undefined, name)
+    }
+    const root = await import('../index.mjs')
+    assert.equal(typeof root.createClerkClient, 'function')
+  })
+})
 
 describe('clerk-native/next: getAuth(request, { jwtKey }) and authenticateRequest on Web Requests', () => {
   test('getAuth with a Web Request: signed-in (header and cookie) and signed-out', async () => {

@@ -21,19 +21,23 @@ const clerkBackend = require('@clerk/backend')
 const native = require('../express')
 
 // A case here depends on work in another branch of issue 12 (named), and is a TODO until it is merged.
+const SIGNED_IN_HEADERS = 'hs (signed-in RequestState.headers carry no x-clerk-auth-status, A16)'
+const ABSENT_FIELDS = "authobj (a signed-in session object's absent actor/org fields are undefined in Clerk, null in ours, B1)"
 const DEPENDS_ON = {
-  'valid Bearer session': 'hs (signed-in RequestState.headers carry no x-clerk-auth-status, A16); authobj (absent org/actor fields are undefined in Clerk's signed-in object, null in ours, B1)',
-  'valid cookie session (dev browser cookie present)': 'hs (signed-in headers, A16; dev-browser rules, A6); authobj (absent org/actor fields are undefined in Clerk's signed-in object, null in ours, B1)',
-  'expired cookie on a document GET: handshake 307': 'hs (handshake family, A4)',
-  'expired cookie on a fetch GET: signed-out': 'hs (expired-token reason with the refresh cookie rule, A9)',
-  'cookie session without the dev browser cookie (fetch)': 'hs (dev-browser-missing, A6)',
   'no credentials and no dev browser cookie (fetch)': 'hs (dev-browser-missing, A6)',
-  'pending session': 'authobj (pending sessions signed out, B2) and hs (signed-in headers)',
-  'API key (user-owned)': 'authobj (machine auth-object shapes, B6; ak_ at /api_keys/verify, A15)',
-  'requireAuth with a user-owned API key': 'authobj (ak_ at /api_keys/verify) and hs (signed-in headers)',
-  'clerkMiddleware((req) => options)': 'hs (signed-in headers, A16); authobj (absent org/actor fields are undefined in Clerk's signed-in object, null in ours, B1)',
-  'requireAuth with a pending session: redirected': 'authobj (pending sessions signed out, B2)',
-  'requireAuth with a valid session': 'hs (signed-in headers, A16)',
+  'valid Bearer session': `${SIGNED_IN_HEADERS}; ${ABSENT_FIELDS}`,
+  'valid cookie session (dev browser cookie present)': `${SIGNED_IN_HEADERS}; ${ABSENT_FIELDS}`,
+  'cookie session without the dev browser cookie (fetch)': 'hs (dev-browser-missing, A6)',
+  'expired cookie on a document GET: handshake 307': 'hs (handshake family, A4)',
+  'frontendApiProxy on, expired cookie on a document GET: handshake through the derived proxyUrl': 'hs (handshake family, A4; proxyUrl as the Frontend API base)',
+  'satellite (function options), document GET with __clerk_synced=false': 'hs (satellite sync, A7)',
+  'satellite (function options), fetch GET without cookies': 'hs (satellite rules, A7)',
+  'pending session': `${SIGNED_IN_HEADERS}; ${ABSENT_FIELDS} (the treatPendingAsSignedOut: false object)`,
+  'API key (user-owned)': SIGNED_IN_HEADERS,
+  'requireAuth with a valid session': `${SIGNED_IN_HEADERS}; ${ABSENT_FIELDS}`,
+  'requireAuth with a pending session: redirected': SIGNED_IN_HEADERS,
+  'requireAuth with a user-owned API key': SIGNED_IN_HEADERS,
+  'clerkMiddleware((req) => options)': `${SIGNED_IN_HEADERS}; ${ABSENT_FIELDS}`,
 }
 const STRICT = process.env.CLERK_NATIVE_PARITY_STRICT === '1'
 
@@ -126,6 +130,23 @@ function buildApp(impl, flavour) {
   fnApp.use(clerkMiddleware(async (req) => ({ ...options(), audience: req.get('x-audience') || undefined })))
   fnApp.get('/me', report)
   app.use('/fn', fnApp)
+  // The Frontend API proxy on: authentication derives proxyUrl = <origin>/__clerk (the handshake goes there).
+  const proxied = express.Router()
+  proxied.use(clerkMiddleware({ ...shared, frontendApiProxy: { enabled: () => true } }))
+  proxied.get('/page', report)
+  app.use('/px', proxied)
+  // A satellite whose options are functions of the request URL.
+  const satellite = express.Router()
+  satellite.use(
+    clerkMiddleware({
+      ...shared,
+      isSatellite: (url) => url.hostname === HOST,
+      domain: (url) => `sat.${url.hostname}`,
+      signInUrl: 'https://primary.example.test/sign-in',
+    }),
+  )
+  satellite.get('/page', report)
+  app.use('/sat', satellite)
   const main = express.Router()
   main.use(clerkMiddleware(shared))
   main.get('/me', report)
@@ -207,24 +228,36 @@ const CASES = [
     headers: () => ({ ...FETCH, cookie: `__session=${session()}; __client_uat=${uat()}` }),
   },
   {
-    name: 'expired cookie on a document GET: handshake 307',
+    name: 'expired cookie on a document GET: handshake 307', clerkStatus: 307,
+    // the message names the current second: both requests within one second
+    sameSecond: true,
     path: '/page?x=1',
     headers: () => ({ ...DOCUMENT, cookie: `__session=${expired()}; __client_uat=${uat()}; ${DEV_BROWSER}` }),
   },
   {
     name: 'expired cookie on a fetch GET: signed-out',
+    // the message names the current second: both requests within one second
+    sameSecond: true,
     path: '/me',
     headers: () => ({ ...FETCH, cookie: `__session=${expired()}; __client_uat=${uat()}; ${DEV_BROWSER}` }),
   },
+  {
+    name: 'frontendApiProxy on, expired cookie on a document GET: handshake through the derived proxyUrl', clerkStatus: 307,
+    path: '/px/page',
+    sameSecond: true,
+    headers: () => ({ ...DOCUMENT, cookie: `__session=${expired()}; __client_uat=${uat()}; ${DEV_BROWSER}` }),
+  },
+  { name: 'satellite (function options), document GET with __clerk_synced=false', clerkStatus: 307, path: '/sat/page?__clerk_synced=false', headers: () => ({ ...DOCUMENT, cookie: DEV_BROWSER }) },
+  { name: 'satellite (function options), fetch GET without cookies', path: '/sat/page', headers: () => ({ ...FETCH }) },
   { name: 'pending session', path: '/me', headers: () => ({ ...FETCH, authorization: `Bearer ${session({ sts: 'pending' })}` }) },
   { name: 'API key (user-owned)', path: '/me', headers: () => ({ ...FETCH, authorization: `Bearer ${API_KEY}` }) },
   { name: 'unknown API key', path: '/me', headers: () => ({ ...FETCH, authorization: 'Bearer ak_parity_unknown_0002' }) },
-  { name: 'requireAuth without credentials: 302 to /', path: '/require', headers: () => ({ ...FETCH, cookie: DEV_BROWSER }) },
-  { name: 'requireAuth without credentials, document: 302 to /', path: '/require', headers: () => ({ ...DOCUMENT, cookie: DEV_BROWSER }) },
-  { name: 'requireAuth without credentials, CLERK_SIGN_IN_URL', path: '/require', env: { CLERK_SIGN_IN_URL: 'https://accounts.example.test/sign-in' }, headers: () => ({ ...FETCH, cookie: DEV_BROWSER }) },
+  { name: 'requireAuth without credentials: 302 to /', clerkStatus: 302, path: '/require', headers: () => ({ ...FETCH, cookie: DEV_BROWSER }) },
+  { name: 'requireAuth without credentials, document: 302 to /', clerkStatus: 302, path: '/require', headers: () => ({ ...DOCUMENT, cookie: DEV_BROWSER }) },
+  { name: 'requireAuth without credentials, CLERK_SIGN_IN_URL', clerkStatus: 302, path: '/require', env: { CLERK_SIGN_IN_URL: 'https://accounts.example.test/sign-in' }, headers: () => ({ ...FETCH, cookie: DEV_BROWSER }) },
   { name: 'requireAuth with a valid session', path: '/require', headers: () => ({ ...FETCH, authorization: `Bearer ${session()}` }) },
-  { name: 'requireAuth with a pending session: redirected', path: '/require', headers: () => ({ ...FETCH, authorization: `Bearer ${session({ sts: 'pending' })}` }) },
-  { name: 'requireAuth with a user-owned API key', path: '/require', headers: () => ({ ...FETCH, authorization: `Bearer ${API_KEY}` }) },
+  { name: 'requireAuth with a pending session: redirected', clerkStatus: 302, path: '/require', headers: () => ({ ...FETCH, authorization: `Bearer ${session({ sts: 'pending' })}` }) },
+  { name: 'requireAuth with a user-owned API key', clerkStatus: 200, path: '/require', headers: () => ({ ...FETCH, authorization: `Bearer ${API_KEY}` }) },
   { name: 'clerkMiddleware((req) => options)', path: '/fn/me', headers: () => ({ ...FETCH, authorization: `Bearer ${session()}` }) },
   { name: 'clerkMiddleware((req) => options), no credentials', path: '/fn/me', headers: () => ({ ...FETCH, cookie: DEV_BROWSER }) },
 ]
@@ -257,13 +290,16 @@ describe('Express parity: @clerk/express 2.1.70 and clerk-native/express answer 
       for (const [k, v] of Object.entries(c.env || {})) process.env[k] = v
       try {
         const headers = c.headers() // one token for both servers
+        if (c.sameSecond) await T.alignToSecondStart(500)
         const clerk = await rawGet(clerkUrl, c.path, headers)
         const ours = await rawGet(nativeUrl, c.path, headers)
+        // the case shows what it claims on Clerk's side (a handshake is a 307, requireAuth's redirect a 302)
+        if (c.clerkStatus !== undefined) assert.equal(clerk.status, c.clerkStatus, 'Clerk answered otherwise: the case does not test what it names')
         if (dependsOn && !STRICT) {
           try {
             assert.deepEqual(ours, clerk)
           } catch (err) {
-            t.todo(`depends on ${dependsOn}: ${err.message.split('\n').slice(0, 40).join('\n')}`)
+            t.todo(`depends on ${dependsOn}: ${err.message.split('\n').slice(0, 14).join('\n')}`)
           }
           return
         }

@@ -71,6 +71,11 @@ test("types: the same app with its imports rewritten to 'clerk-native/express' t
   assert.equal(r.status, 0, `tsc against clerk-native/express failed:\n${r.output}`)
 })
 
+test("types: clerk-native's own Express options and the 1.x-style req.auth field access type-check", { skip: installed ? false : `type packages missing: ${INSTALL}` }, () => {
+  const r = typeCheck('native-extras', path.join(DIR, 'express-native-extras.ts'))
+  assert.equal(r.status, 0, `tsc on express-native-extras.ts failed:\n${r.output}`)
+})
+
 test('types: a declaration that is wrong is caught (the check is not vacuous)', { skip: installed ? false : `type packages missing: ${INSTALL}` }, () => {
   const file = writeGenerated(
     'express-wrong.native.generated.ts',

@@ -64,12 +64,14 @@ class RequestState {
     this.signUpUrl = options.signUpUrl || ''
     this.afterSignInUrl = ''
     this.afterSignUpUrl = ''
-    let auth
-    this.toAuth = () => {
+    // toAuth(opts) is authObjectOf(result, opts, options), memoised per treatPendingAsSignedOut value.
+    const auths = new Map()
+    this.toAuth = (opts) => {
+      const pending = opts == null || opts.treatPendingAsSignedOut !== false
+      let auth = auths.get(pending)
       if (auth === undefined) {
-        if (!signedIn) auth = signedOutAuth(result.tokenType, this.reason, this.message)
-        else if (result.claims != null) auth = signedInSessionAuth(result.claims, result.token)
-        else auth = machineAuth(result.tokenType, result.machineData || '{}', result.token)
+        auth = require('./auth-object').authObjectOf(result, { treatPendingAsSignedOut: pending }, options)
+        auths.set(pending, auth)
       }
       return auth
     }

@@ -59,13 +59,19 @@ function organizationRefusal(state, organizationId) {
 /**
  * Resolves the app's user for a signed-in session state. Resolves to the cached or freshly resolved value
  * (`null` when resolveUser gave none, which is not cached), or rejects with an IdentityError before any lookup.
- * @param {{ claimsJson(): string | null, toAuth(): object }} state
+ * A pending session (`sts: "pending"`) is signed out, as in Clerk's `toAuth()`: it resolves to `null` without a
+ * cache lookup or a resolveUser call, unless `treatPendingAsSignedOut: false`.
+ * @param {{ claimsJson(): string | null, toAuth(opts?: object): object }} state
  * @param {(auth: object) => unknown} resolveUser
  * @param {string | undefined} organizationId  required organization, checked before any lookup
+ * @param {{ treatPendingAsSignedOut?: boolean }} [options]
  */
-async function resolveIdentity(state, resolveUser, organizationId) {
+async function resolveIdentity(state, resolveUser, organizationId, options) {
   const claimsJson = state.claimsJson()
   if (claimsJson == null) return null
+  const authOptions = { treatPendingAsSignedOut: !(options != null && options.treatPendingAsSignedOut === false) }
+  const auth = state.toAuth(authOptions)
+  if (auth == null || auth.isAuthenticated === false) return null
   const org = organizationId || null
   const lookup = binding.identityGet(claimsJson, org)
   if (lookup.error) throw new IdentityError(lookup.error, lookup.message)
@@ -77,7 +83,7 @@ async function resolveIdentity(state, resolveUser, organizationId) {
     // resolveUser runs in a later microtask, so a synchronous throw cannot settle (and unregister) the promise
     // before it is registered below.
     pending = Promise.resolve()
-      .then(() => resolveUser(state.toAuth()))
+      .then(() => resolveUser(auth))
       .then((user) => {
         if (user === undefined || user === null) return null
         // Cached values are JSON: hand out the same JSON copy on this first request as on later cache hits, so

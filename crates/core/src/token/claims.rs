@@ -25,8 +25,9 @@ pub struct AuthObject {
     pub org_slug: Option<String>,
     /// v1 `org_permissions`; v2 built from `fea`, `o.per` and `o.fpm`.
     pub org_permissions: Option<Vec<String>>,
-    /// `fva`: `[firstFactorAgeMinutes, secondFactorAgeMinutes]`, `-1` = never; `null` when absent.
-    pub factor_verification_age: Option<[i64; 2]>,
+    /// `fva` as sent (Clerk's `claims.fva ?? null`): normally `[firstFactorAgeMinutes, secondFactorAgeMinutes]`,
+    /// `-1` = never; `null` when absent. `has()` validates it (fails closed on anything else).
+    pub factor_verification_age: Option<Value>,
     /// `fea` as sent (`""` when absent), e.g. `o:impersonation,u:export`.
     pub features: String,
     /// `pla` as sent (`""` when absent), e.g. `u:free_user,o:pro`.
@@ -92,15 +93,7 @@ impl AuthObject {
                 perms,
             )
         };
-        let fva = claims.get("fva").and_then(Value::as_array).and_then(|a| {
-            match (
-                a.first().and_then(Value::as_i64),
-                a.get(1).and_then(Value::as_i64),
-            ) {
-                (Some(f1), Some(f2)) if a.len() == 2 => Some([f1, f2]),
-                _ => None,
-            }
-        });
+        let fva = claims.get("fva").filter(|v| !v.is_null()).cloned();
         Ok(Self {
             user_id: string_claim(claims.get("sub")),
             session_id: string_claim(claims.get("sid")),
@@ -141,89 +134,112 @@ impl AuthObject {
             && self.plans == other.plans
     }
 
-    /// Clerk's `has()`: role, permission, feature, plan and reverification checks (SPEC 3.7).
+    /// Clerk's `has()` (@clerk/shared 4.41.0 `createCheckAuthorization`): role, permission, feature, plan and
+    /// reverification checks.
     ///
-    /// Combination rule (Clerk's `createCheckAuthorization`): no user → false; the billing result (feature/plan)
-    /// if true, else the org result (role/permission), is combined with the reverification result: when either
-    /// is undetermined the answer is whether the other is true; otherwise both must be true.
+    /// Each dimension (org: role and permission; billing: feature and plan; reverification) passes, fails or is
+    /// skipped when none of its parameters is given. No user → false; otherwise at least one dimension must
+    /// pass and none may fail: every requested check must hold (AND), and reverification fails closed on a
+    /// missing or invalid `fva`, both factors `-1`, or an invalid requirement.
     pub fn has(&self, params: &HasParams) -> bool {
         if self.user_id.as_deref().is_none_or(str::is_empty) {
             return false;
         }
-        let billing = self.check_billing(params);
-        let org = self.check_org(params);
-        let billing_or_org = if billing == Some(true) {
-            Some(true)
-        } else {
-            org
-        };
-        let reverification = self.check_reverification(params);
-        let results = [billing_or_org, reverification];
-        if results.iter().any(Option::is_none) {
-            results.contains(&Some(true))
-        } else {
-            results.iter().all(|r| *r == Some(true))
-        }
+        let results = [
+            self.check_org(params),
+            self.check_billing(params),
+            self.check_reverification(params),
+        ];
+        results.contains(&Check::Pass) && !results.contains(&Check::Fail)
     }
 
-    fn check_org(&self, params: &HasParams) -> Option<bool> {
-        let role = params.role.as_deref().filter(|s| !s.is_empty());
-        let permission = params.permission.as_deref().filter(|s| !s.is_empty());
+    fn check_org(&self, params: &HasParams) -> Check {
+        let (role, permission) = (params.role.as_deref(), params.permission.as_deref());
         if role.is_none() && permission.is_none() {
-            return None;
+            return Check::Skip;
         }
-        let org_role = self.org_role.as_deref().filter(|s| !s.is_empty())?;
-        self.org_id.as_deref().filter(|s| !s.is_empty())?;
-        let perms = self.org_permissions.as_ref()?;
-        if let Some(p) = permission {
-            let wanted = prefix_with_org(p);
-            return Some(perms.contains(&wanted));
+        if self.org_id.as_deref().is_none_or(str::is_empty) {
+            return Check::Fail;
         }
-        role.map(|r| prefix_with_org(org_role) == prefix_with_org(r))
+        if let Some(role) = role {
+            let Some(org_role) = self.org_role.as_deref().filter(|r| !r.is_empty()) else {
+                return Check::Fail;
+            };
+            if prefix_with_org(org_role) != prefix_with_org(role) {
+                return Check::Fail;
+            }
+        }
+        if let Some(permission) = permission {
+            let Some(perms) = self.org_permissions.as_ref() else {
+                return Check::Fail;
+            };
+            if !perms.contains(&prefix_with_org(permission)) {
+                return Check::Fail;
+            }
+        }
+        Check::Pass
     }
 
-    fn check_billing(&self, params: &HasParams) -> Option<bool> {
-        if let Some(feature) = params.feature.as_deref().filter(|s| !s.is_empty()) {
-            if !self.features.is_empty() {
-                return Some(has_scoped(&self.features, feature));
-            }
+    fn check_billing(&self, params: &HasParams) -> Check {
+        let (feature, plan) = (params.feature.as_deref(), params.plan.as_deref());
+        if feature.is_none() && plan.is_none() {
+            return Check::Skip;
         }
-        if let Some(plan) = params.plan.as_deref().filter(|s| !s.is_empty()) {
-            if !self.plans.is_empty() {
-                return Some(has_scoped(&self.plans, plan));
-            }
-        }
-        None
-    }
-
-    fn check_reverification(&self, params: &HasParams) -> Option<bool> {
-        let config = params.reverification.as_ref()?;
-        let [f1, f2] = self.factor_verification_age?;
-        let (level, after_minutes) = config.resolve()?;
-        let valid1 = (f1 != -1).then_some(after_minutes > f1 as f64);
-        let valid2 = (f2 != -1).then_some(after_minutes > f2 as f64);
-        match level {
-            VerificationLevel::FirstFactor => valid1,
-            VerificationLevel::SecondFactor => {
-                if f2 != -1 {
-                    valid2
-                } else {
-                    valid1
-                }
-            }
-            VerificationLevel::MultiFactor => {
-                if f2 == -1 {
-                    valid1
-                } else {
-                    // JavaScript `valid1 && valid2`.
-                    match valid1 {
-                        Some(true) => valid2,
-                        other => other,
-                    }
+        for (wanted, claim) in [(feature, &self.features), (plan, &self.plans)] {
+            if let Some(wanted) = wanted {
+                if claim.is_empty() || has_scoped(claim, wanted) != Some(true) {
+                    return Check::Fail;
                 }
             }
         }
+        Check::Pass
     }
+
+    fn check_reverification(&self, params: &HasParams) -> Check {
+        let Some(config) = params.reverification.as_ref() else {
+            return Check::Skip;
+        };
+        let Some([f1, f2]) = self.factor_verification_age.as_ref().and_then(valid_fva) else {
+            return Check::Fail;
+        };
+        let Some((level, after_minutes)) = config.resolve() else {
+            return Check::Fail;
+        };
+        if f1 == -1.0 && f2 == -1.0 {
+            return Check::Fail;
+        }
+        let fresh1 = f1 != -1.0 && after_minutes > f1;
+        let fresh2 = f2 != -1.0 && after_minutes > f2;
+        let pass = match level {
+            VerificationLevel::FirstFactor => fresh1,
+            VerificationLevel::SecondFactor if f2 == -1.0 => fresh1,
+            VerificationLevel::SecondFactor => fresh2,
+            VerificationLevel::MultiFactor if f2 == -1.0 => fresh1,
+            VerificationLevel::MultiFactor if f1 == -1.0 => false,
+            VerificationLevel::MultiFactor => fresh1 && fresh2,
+        };
+        if pass {
+            Check::Pass
+        } else {
+            Check::Fail
+        }
+    }
+}
+
+/// The result of one `has()` dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Pass,
+    Fail,
+    Skip,
+}
+
+/// `fva` as two factor ages when it is an array of exactly 2 numbers, each `-1` or `>= 0` (Clerk's
+/// `isValidFactorAge`; JSON numbers are always finite).
+fn valid_fva(fva: &Value) -> Option<[f64; 2]> {
+    let a = fva.as_array().filter(|a| a.len() == 2)?;
+    let age = |v: &Value| v.as_f64().filter(|x| *x == -1.0 || *x >= 0.0);
+    Some([age(&a[0])?, age(&a[1])?])
 }
 
 /// `value.replace(/^(org:)*/, 'org:')`.
@@ -235,60 +251,92 @@ fn prefix_with_org(value: &str) -> String {
     format!("org:{rest}")
 }
 
-/// Whether a `fea`/`pla` claim grants `wanted` (`scope:id` with scope `o`/`org`/`organization` or `u`/`user`, or a
-/// bare id checked against both lists). An unknown scope fails closed.
-fn has_scoped(claim: &str, wanted: &str) -> bool {
-    let (org, user) = split_by_scope(claim);
-    match wanted.split_once(':') {
-        None => org.contains(&wanted) || user.contains(&wanted),
-        Some((scope, id)) => {
-            let id = id.split(':').next().unwrap_or(id);
-            let id = if id.is_empty() { scope } else { id };
-            match scope {
-                "o" | "org" | "organization" => org.contains(&id),
-                "u" | "user" => user.contains(&id),
-                _ => false,
+/// Clerk's `checkForFeatureOrPlan(claim, wanted)`: whether a `fea`/`pla` claim grants `wanted`, or `None` where
+/// Clerk throws (a claim element without a colon, an unknown explicit scope), which `has()` counts as a fail.
+/// `wanted` is `scope:id` (only the first two `:`-separated parts count; an empty id means the scope text) with
+/// scope `o`/`org`/`organization` or `u`/`user`, or a bare id looked up in both lists.
+fn has_scoped(claim: &str, wanted: &str) -> Option<bool> {
+    let (org, user) = split_by_scope(claim)?;
+    let mut parts = wanted.split(':');
+    let raw_scope = parts.next().unwrap_or("");
+    match parts.next() {
+        None => Some(org.contains(&raw_scope) || user.contains(&raw_scope)),
+        Some(raw_id) => {
+            let id = if raw_id.is_empty() { raw_scope } else { raw_id };
+            match raw_scope {
+                "o" | "org" | "organization" => Some(org.contains(&id)),
+                "u" | "user" => Some(user.contains(&id)),
+                _ => None,
             }
         }
     }
 }
 
-/// Split a `fea`/`pla` claim into (org ids, user ids). Scope `o` → org, `u` → user, `ou`/`uo` → both; elements
-/// without a colon or with another scope are ignored.
-fn split_by_scope(claim: &str) -> (Vec<&str>, Vec<&str>) {
+/// Clerk's `splitByScope(claim)`: (org values, user values) of a `fea`/`pla` claim. Each `,`-separated element
+/// is trimmed (JavaScript's `trim`) and split at its first colon; scope `o` → org, `u` → user, `ou`/`uo` → both,
+/// any other scope is ignored. `None` (Clerk throws) when an element has no colon.
+fn split_by_scope(claim: &str) -> Option<(Vec<&str>, Vec<&str>)> {
     let mut org = Vec::new();
     let mut user = Vec::new();
-    for el in claim.split(',').map(str::trim) {
-        let Some((scope, rest)) = el.split_once(':') else {
-            continue;
-        };
-        let id = rest.split(':').next().unwrap_or(rest);
+    if claim.is_empty() {
+        return Some((org, user));
+    }
+    for el in claim.split(',').map(js_trim) {
+        let (scope, value) = el.split_once(':')?;
         match scope {
-            "o" => org.push(id),
-            "u" => user.push(id),
+            "o" => org.push(value),
+            "u" => user.push(value),
             "ou" | "uo" => {
-                org.push(id);
-                user.push(id);
+                org.push(value);
+                user.push(value);
             }
             _ => {}
         }
     }
-    (org, user)
+    Some((org, user))
 }
 
-/// The org-scoped feature names of a v2 `fea` claim, in order. An element without a colon is an error.
+/// JavaScript's `String.prototype.trim`: strips WhiteSpace (TAB, VT, FF, SP, NBSP, ZWNBSP U+FEFF and the
+/// `Zs` spaces) and LineTerminator (LF, CR, U+2028, U+2029) from both ends. Rust's `str::trim` differs: it
+/// also strips U+0085, and not U+FEFF.
+pub fn js_trim(s: &str) -> &str {
+    fn js_space(c: char) -> bool {
+        matches!(
+            c,
+            '\u{9}'
+                | '\u{A}'
+                | '\u{B}'
+                | '\u{C}'
+                | '\u{D}'
+                | '\u{20}'
+                | '\u{A0}'
+                | '\u{1680}'
+                | '\u{2000}'
+                ..='\u{200A}'
+                    | '\u{2028}'
+                    | '\u{2029}'
+                    | '\u{202F}'
+                    | '\u{205F}'
+                    | '\u{3000}'
+                    | '\u{FEFF}'
+        )
+    }
+    s.trim_matches(js_space)
+}
+
+/// The org-scoped feature names of a v2 `fea` claim, in order (Clerk's `splitByScope(fea).org`: the value is
+/// everything after the element's first colon). An element without a colon is an error, as Clerk throws.
 fn parse_org_features(fea: &str) -> Result<Vec<&str>, ClaimsError> {
     if fea.is_empty() {
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    for el in fea.split(',').map(str::trim) {
-        let (scope, rest) = el
+    for el in fea.split(',').map(js_trim) {
+        let (scope, value) = el
             .split_once(':')
             .ok_or_else(|| ClaimsError::InvalidFeature(el.to_owned()))?;
-        let name = rest.split(':').next().unwrap_or(rest);
         if matches!(scope, "o" | "ou" | "uo") {
-            out.push(name);
+            out.push(value);
         }
     }
     Ok(out)
@@ -308,13 +356,13 @@ pub fn build_org_permissions(
     let permissions: Vec<&str> = if per.is_empty() {
         Vec::new()
     } else {
-        per.split(',').map(str::trim).collect()
+        per.split(',').map(js_trim).collect()
     };
     if permissions.is_empty() || fpm.is_empty() {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for (feature, mask) in org_features.iter().zip(fpm.split(',').map(str::trim)) {
+    for (feature, mask) in org_features.iter().zip(fpm.split(',').map(js_trim)) {
         let Some(limbs) = decimal_low_bits(mask, permissions.len()) else {
             continue;
         };
@@ -512,7 +560,7 @@ mod tests {
         let a2 = AuthObject::from_claims(&obj(v2_claims())).unwrap();
         assert!(a1.same_identity(&a2), "{a1:#?}\n{a2:#?}");
         assert_eq!(a1.org_role.as_deref(), Some("org:admin"));
-        assert_eq!(a1.factor_verification_age, Some([3, -1]));
+        assert_eq!(a1.factor_verification_age, Some(json!([3, -1])));
         let json = serde_json::to_value(&a2).unwrap();
         assert_eq!(json["orgPermissions"][2], "org:memberships:manage");
         assert_eq!(json["userId"], "user_1");
@@ -585,17 +633,18 @@ mod tests {
             &mk(1, 1),
             json!({"reverification": {"level": "first_factor", "afterMinutes": 0}})
         ));
-        // No fva → undetermined; with a passing role check the undetermined side is ignored.
+        // No fva: reverification fails closed, also next to a passing role check.
         let a = AuthObject::from_claims(&obj(v1_claims())).unwrap();
         let no_fva = AuthObject {
             factor_verification_age: None,
             ..a
         };
-        assert!(has(
+        assert!(!has(
             &no_fva,
             json!({"role": "admin", "reverification": "strict"})
         ));
         assert!(!has(&no_fva, json!({"reverification": "strict"})));
+        assert!(has(&no_fva, json!({"role": "admin"})));
         // Both determined: both must hold.
         let a = AuthObject::from_claims(&obj(v1_claims())).unwrap();
         assert!(has(
@@ -606,5 +655,112 @@ mod tests {
             &a,
             json!({"role": "member", "reverification": "strict"})
         ));
+    }
+
+    #[test]
+    fn has_every_requested_dimension_must_pass() {
+        let a = AuthObject::from_claims(&obj(v1_claims())).unwrap();
+        // Org: role AND permission.
+        assert!(has(
+            &a,
+            json!({"role": "admin", "permission": "org:memberships:read"})
+        ));
+        assert!(!has(
+            &a,
+            json!({"role": "member", "permission": "org:memberships:read"})
+        ));
+        assert!(!has(
+            &a,
+            json!({"role": "admin", "permission": "org:nope:read"})
+        ));
+        // Billing: feature AND plan.
+        assert!(has(&a, json!({"feature": "export", "plan": "pro"})));
+        assert!(!has(&a, json!({"feature": "export", "plan": "enterprise"})));
+        assert!(!has(&a, json!({"feature": "nope", "plan": "pro"})));
+        // Org AND billing.
+        assert!(has(&a, json!({"role": "admin", "feature": "export"})));
+        assert!(!has(&a, json!({"role": "member", "feature": "export"})));
+        assert!(!has(&a, json!({"role": "admin", "feature": "nope"})));
+        // Reverification with anything else.
+        assert!(!has(
+            &a,
+            json!({"feature": "export", "reverification": {"level": "first_factor", "afterMinutes": 2}})
+        ));
+        assert!(has(
+            &a,
+            json!({"feature": "export", "reverification": {"level": "first_factor", "afterMinutes": 4}})
+        ));
+        // Empty strings are asked for (Clerk's `!== undefined`): role "" is "org:".
+        assert!(!has(&a, json!({"role": ""})));
+        let empty_role =
+            AuthObject::from_claims(&obj(json!({"sub": "u", "org_id": "o", "org_role": "org:"})))
+                .unwrap();
+        assert!(has(&empty_role, json!({"role": ""})));
+        assert!(!has(&a, json!({"feature": ""})));
+    }
+
+    #[test]
+    fn has_org_needs_an_org_but_role_checks_need_no_permissions() {
+        let a = AuthObject::from_claims(&obj(
+            json!({"sub": "u", "org_id": "o", "org_role": "org:admin"}),
+        ))
+        .unwrap();
+        assert!(has(&a, json!({"role": "admin"})));
+        assert!(!has(&a, json!({"permission": "org:x:read"})));
+        let no_org =
+            AuthObject::from_claims(&obj(json!({"sub": "u", "org_role": "org:admin"}))).unwrap();
+        assert!(!has(&no_org, json!({"role": "admin"})));
+    }
+
+    #[test]
+    fn has_billing_claims_as_clerk_splits_them() {
+        let mk =
+            |fea: &str| AuthObject::from_claims(&obj(json!({"sub": "u", "fea": fea}))).unwrap();
+        // An element without a colon makes every feature check fail (Clerk throws inside).
+        assert!(!has(&mk("u:a,broken"), json!({"feature": "a"})));
+        // The value is everything after the first colon.
+        assert!(!has(&mk("u:a:b"), json!({"feature": "u:a"})));
+        assert!(!has(&mk("u:a:b"), json!({"feature": "a:b"})));
+        assert!(!has(&mk("u:a:b"), json!({"feature": "a"})));
+        // Only the first two parts of the wanted value count; an empty id is the scope text.
+        assert!(has(&mk("u:a"), json!({"feature": "u:a:zzz"})));
+        assert!(has(&mk("o:org"), json!({"feature": "org:"})));
+        // An unknown explicit scope fails.
+        assert!(!has(&mk("u:a"), json!({"feature": "team:a"})));
+        // JavaScript's trim: U+FEFF is stripped, U+0085 is not.
+        assert!(has(&mk("\u{feff}u:a\u{feff}"), json!({"feature": "a"})));
+        assert!(!has(&mk("u:a\u{85}"), json!({"feature": "a"})));
+        assert_eq!(js_trim("\u{85}x\u{2028}"), "\u{85}x");
+    }
+
+    #[test]
+    fn has_reverification_fails_closed_on_invalid_fva() {
+        let mk =
+            |fva: Value| AuthObject::from_claims(&obj(json!({"sub": "u", "fva": fva}))).unwrap();
+        let strict = json!({"reverification": "strict"});
+        for bad in [
+            json!([1]),
+            json!([1, 2, 3]),
+            json!(["1", 2]),
+            json!([-2, 1]),
+            json!([-1, -1]),
+            json!({}),
+            json!(5),
+        ] {
+            assert!(!has(&mk(bad.clone()), strict.clone()), "{bad}");
+        }
+        // Fractions and -0 are valid ages.
+        assert!(has(&mk(json!([0.5, -1])), strict.clone()));
+        assert!(has(&mk(json!([-0.0, -1])), strict.clone()));
+        // Keeps the claim as sent.
+        assert_eq!(mk(json!(["x"])).factor_verification_age, Some(json!(["x"])));
+        // multi_factor with only a second factor fails; second_factor uses it.
+        assert!(!has(
+            &mk(json!([-1, 3])),
+            json!({"reverification": "strict_mfa"})
+        ));
+        assert!(has(&mk(json!([-1, 3])), strict.clone()));
+        // An invalid requirement fails, also next to a passing check.
+        assert!(!has(&mk(json!([1, 1])), json!({"reverification": "bogus"})));
     }
 }

@@ -1339,7 +1339,8 @@ pub fn check_claims(payload: &Map<String, Value>) {
 }
 
 /// Reference for v2 org permissions (SPEC 3.7), written independently: bits by repeated halving of the decimal
-/// string (schoolbook), features and permissions by plain splitting.
+/// string (schoolbook), features and permissions by plain splitting (Clerk's `splitByScope`: a feature is
+/// everything after the element's first colon).
 pub fn reference_permissions(fea: &str, per: Option<&str>, fpm: Option<&str>) -> Vec<String> {
     let (Some(per), Some(fpm)) = (per, fpm) else {
         return Vec::new();
@@ -1351,9 +1352,7 @@ pub fn reference_permissions(fea: &str, per: Option<&str>, fpm: Option<&str>) ->
             .map(|e| e.trim())
             .filter_map(|e| {
                 let (scope, rest) = e.split_once(':')?;
-                ["o", "ou", "uo"]
-                    .contains(&scope)
-                    .then(|| rest.split(':').next().unwrap_or("").to_owned())
+                ["o", "ou", "uo"].contains(&scope).then(|| rest.to_owned())
             })
             .collect()
     };
