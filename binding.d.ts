@@ -12,22 +12,36 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** Request authentication bound to one option set. */
 export declare class NativeAuthenticator {
   /** Builds an authenticator. Throws `invalid_accepts_token` for an unknown `acceptsToken` value. */
-  constructor(options: NativeVerifyOptions)
+  constructor(options: NativeVerifyOptions, handshake?: NativeHandshakeOptions | undefined | null)
+  /**
+   * Whether the handshake family is on (a valid publishable key): only then does `authenticateSync` read the
+   * request facts.
+   */
+  get handshakeEnabled(): boolean
   /**
    * Authenticates on the calling thread as far as possible: the result, or a pending step whose `finish()`
-   * does the network part (a key fetch or a Backend API call) without repeating the work done here.
+   * does the network part (a key fetch, a Backend API call) without repeating the work done here.
+   *
+   * `request` holds the request facts of the handshake family in the compact form of
+   * `RequestContext::parse_compact` (url, host, x-forwarded-host, x-forwarded-proto, sec-fetch-dest, accept,
+   * referer, organization-sync target); pass it when the request may be eligible for a handshake or its URL
+   * may carry a `__clerk_*` parameter, else leave it out.
    *
    * A signed-in session token, the common case, comes back as a string instead of a `NativeAuthResult`
    * (see [`compact_session_result`]): building a JS object with named properties costs more than the cached
    * verification itself.
    */
-  authenticateSync(authorization: string | undefined | null, cookie: string | undefined | null, method: string): string | NativeAuthResult | NativePendingAuth
+  authenticateSync(authorization: string | undefined | null, cookie: string | undefined | null, method: string, request?: string | undefined | null): string | NativeAuthResult | NativePendingAuth
 }
 
 /** The network part of an authentication started by `authenticateSync`. */
 export declare class NativePendingAuth {
-  /** Completes the authentication (once). */
-  finish(): Promise<NativeAuthResult>
+  /**
+   * Completes the authentication (once). `request`: the request facts (compact form, see
+   * `authenticateSync`); `headers`: every request header as `[name, value, ...]` (sent with a session
+   * refresh, as Clerk does).
+   */
+  finish(request?: string | undefined | null, headers?: Array<string> | undefined | null): Promise<NativeAuthResult>
 }
 
 /** A proxy configuration holding the resolved options; requests share the process-wide upstream pool. */
@@ -173,6 +187,15 @@ export interface NativeAuthResult {
   claims?: string
   /** The machine resource as JSON text (machine tokens). */
   machineData?: string
+  /** Clerk's `status: 'handshake'` (then signed out, with the reason and message of the handshake). */
+  handshake: boolean
+  /**
+   * The state's headers besides `x-clerk-auth-*`, as `[name, value, name, value, ...]` (a handshake's
+   * `Location`, `Cache-Control` and redirect-count `Set-Cookie`; a resolved handshake's or refresh's cookies).
+   */
+  headers?: Array<string>
+  /** Clerk throws here: the error message (`authenticateRequest` rejects with it). */
+  thrown?: string
 }
 
 /** One body failure: its stable code and the core's message for it. */
@@ -201,6 +224,25 @@ export interface NativeErrorCodes {
   cache: Array<string>
   /** `NativeErrorCode`: every code the binding throws with. */
   thrown: Array<string>
+}
+
+/** The handshake-family options of `authenticateRequest` (plain values; adapters resolve functions first). */
+export interface NativeHandshakeOptions {
+  /**
+   * `publishableKey` (`pk_test_` = development, `pk_live_` = production). Without a valid one there is no
+   * handshake family.
+   */
+  publishableKey?: string
+  /** `domain` (satellites). */
+  domain?: string
+  /** `proxyUrl` (absolute, or a path resolved against the request origin). */
+  proxyUrl?: string
+  /** `isSatellite`. */
+  isSatellite?: boolean
+  /** `signInUrl`. */
+  signInUrl?: string
+  /** `satelliteAutoSync`. */
+  satelliteAutoSync?: boolean
 }
 
 /** Parameters of `has()`. */

@@ -1,14 +1,26 @@
 'use strict'
-// authenticateRequest (API.md §2, SPEC 3.5): the decision is made natively; this file reads the request's
-// Authorization/Cookie headers and shapes Clerk's RequestState and auth objects.
+// authenticateRequest (API.md §2, SPEC 3.5, AUTH-PARITY §2 item 3): the decision, handshake family included, is
+// made natively; this file reads the request (headers, URL), passes the facts the decision needs, and shapes
+// Clerk's RequestState.
 
 const binding = require('../binding.js')
-const { nativeVerifyOptions, instanceCache } = require('./token')
+const { nativeVerifyOptions } = require('./token')
 const { memoByOptions } = require('./memo')
 const { env, envPublishableKey } = require('./env')
 const { signedInSessionAuth, signedOutAuth, machineAuth } = require('./auth-object')
+const { matchPath } = require('./path-pattern')
 
-const authenticatorFor = instanceCache((n) => new binding.NativeAuthenticator(n))
+/** Clerk's `isTruthy` (@clerk/shared/underscore), for `CLERK_IS_SATELLITE`. */
+function isTruthy(value) {
+  if (typeof value === 'boolean') return value
+  if (value === undefined || value === null) return false
+  if (typeof value === 'string') {
+    if (value.toLowerCase() === 'true') return true
+    if (value.toLowerCase() === 'false') return false
+  }
+  const number = parseInt(value, 10)
+  return !Number.isNaN(number) && number > 0
+}
 
 /** Applies Clerk's environment fallbacks to authenticateRequest options. */
 function resolveAuthOptions(options) {
@@ -22,6 +34,76 @@ function resolveAuthOptions(options) {
     machineSecretKey: o.machineSecretKey || env('CLERK_MACHINE_SECRET_KEY'),
     apiUrl: o.apiUrl || env('CLERK_API_URL'),
     apiVersion: o.apiVersion || env('CLERK_API_VERSION'),
+    domain: o.domain || env('CLERK_DOMAIN') || '',
+    proxyUrl: o.proxyUrl || env('CLERK_PROXY_URL') || '',
+    isSatellite: o.isSatellite || isTruthy(env('CLERK_IS_SATELLITE')),
+    signInUrl: o.signInUrl || env('CLERK_SIGN_IN_URL') || '',
+    signUpUrl: o.signUpUrl || env('CLERK_SIGN_UP_URL') || '',
+  }
+}
+
+const MAX_AUTHENTICATORS = 64
+const authenticators = new Map()
+
+/** The native authenticator of a resolved option set (verification options + handshake options), memoised. */
+function authenticatorFor(resolved) {
+  const verify = nativeVerifyOptions(resolved)
+  const handshake = {
+    publishableKey: typeof resolved.publishableKey === 'string' ? resolved.publishableKey : undefined,
+    domain: typeof resolved.domain === 'string' ? resolved.domain : undefined,
+    proxyUrl: typeof resolved.proxyUrl === 'string' ? resolved.proxyUrl : undefined,
+    isSatellite: !!resolved.isSatellite,
+    signInUrl: typeof resolved.signInUrl === 'string' ? resolved.signInUrl : undefined,
+    satelliteAutoSync: resolved.satelliteAutoSync === true,
+  }
+  const key = JSON.stringify([Object.entries(verify), Object.entries(handshake)])
+  let inst = authenticators.get(key)
+  if (inst === undefined) {
+    if (authenticators.size >= MAX_AUTHENTICATORS) authenticators.delete(authenticators.keys().next().value)
+    inst = new binding.NativeAuthenticator(verify, handshake)
+    authenticators.set(key, inst)
+  }
+  return inst
+}
+
+/** `OrganizationMatcher`: the patterns compiled once (an invalid one throws as Clerk's constructor does). */
+function organizationMatcher(sync) {
+  if (sync == null || typeof sync !== 'object') return null
+  const org = sync.organizationPatterns
+  const personal = sync.personalAccountPatterns
+  const check = (pattern) => {
+    if (!pattern) return null
+    try {
+      matchPath(pattern, '/')
+    } catch (e) {
+      throw new Error(`Invalid pattern "${pattern}": ${e}`)
+    }
+    return pattern
+  }
+  const orgPattern = check(org)
+  const personalPattern = check(personal)
+  if (!orgPattern && !personalPattern) return null
+  // The target in the compact form of the native side: '' none, 'p' personal account, 'i<id>', 's<slug>'.
+  return (pathname) => {
+    if (orgPattern) {
+      try {
+        const m = matchPath(orgPattern, pathname)
+        if (m && m.params) {
+          if (m.params.id) return `i${m.params.id}`
+          if (m.params.slug) return `s${m.params.slug}`
+        }
+      } catch {
+        // Clerk logs "Failed to match organization pattern" and goes on
+      }
+    }
+    if (personalPattern) {
+      try {
+        if (matchPath(personalPattern, pathname)) return 'p'
+      } catch {
+        // as above
+      }
+    }
+    return ''
   }
 }
 
@@ -42,14 +124,115 @@ function headerOf(headers, name, anyCase) {
   return v == null ? undefined : String(v)
 }
 
+const ABSOLUTE_URL = /^[a-zA-Z][a-zA-Z0-9+.-]*:/
+
+/**
+ * The request URL before `X-Forwarded-*` (the native side applies them as Clerk's `deriveUrlFromHeaders`): a Web
+ * `Request`'s `url`, else `http(s)://<Host><originalUrl || url>` (https when the socket is TLS).
+ */
+function rawUrlOf(request, headers, anyCase) {
+  const u = typeof request.originalUrl === 'string' ? request.originalUrl : request.url
+  if (typeof u === 'string' && ABSOLUTE_URL.test(u)) return u
+  const path = typeof u === 'string' && u !== '' ? u : '/'
+  const host = headerOf(headers, 'host', anyCase) || 'localhost'
+  const tls = request.socket != null && request.socket.encrypted === true
+  return `${tls ? 'https' : 'http'}://${host}${path}`
+}
+
+const present = (v) => (v === undefined ? '' : `=${v}`)
+
+/** The request facts in the native compact form (see `RequestContext::parse_compact` in the core). */
+function requestFacts(url, headers, anyCase, orgTargetOf) {
+  let org = ''
+  if (orgTargetOf !== null) {
+    try {
+      org = orgTargetOf(new URL(url).pathname)
+    } catch {
+      org = ''
+    }
+  }
+  return [
+    url,
+    present(headerOf(headers, 'host', anyCase)),
+    present(headerOf(headers, 'x-forwarded-host', anyCase)),
+    present(headerOf(headers, 'x-forwarded-proto', anyCase)),
+    present(headerOf(headers, 'sec-fetch-dest', anyCase)),
+    present(headerOf(headers, 'accept', anyCase)),
+    present(headerOf(headers, 'referer', anyCase)),
+    org,
+  ].join('\n')
+}
+
+/** Every request header as `[name, value, ...]` (sent with a session refresh). */
+function headerList(headers) {
+  const out = []
+  if (headers == null) return out
+  if (typeof headers.forEach === 'function' && typeof headers.get === 'function') {
+    headers.forEach((value, name) => out.push(name, value))
+    return out
+  }
+  for (const name of Object.keys(headers)) {
+    const v = headers[name]
+    if (v == null) continue
+    out.push(name, Array.isArray(v) ? v.join(', ') : String(v))
+  }
+  return out
+}
+
+/** The request origin after `X-Forwarded-*` (Clerk's `clerkUrl.origin`), for a relative `proxyUrl`. */
+function derivedOrigin(url, headers, anyCase) {
+  let initial
+  try {
+    initial = new URL(url)
+  } catch {
+    return ''
+  }
+  const fh = headerOf(headers, 'x-forwarded-host', anyCase)
+  const fp = headerOf(headers, 'x-forwarded-proto', anyCase)
+  const host = fh !== undefined ? fh.split(',')[0] : headerOf(headers, 'host', anyCase)
+  const proto = fp !== undefined ? fp.split(',')[0] : initial.protocol.replace(/[:/]/, '')
+  const origin = host && proto ? `${proto}://${host}` : initial.origin
+  if (origin === initial.origin) return origin
+  try {
+    return new URL(initial.pathname + initial.search, origin).origin
+  } catch {
+    return initial.origin
+  }
+}
+
+/** Clerk's satellite option asserts (`assertSignInUrlExists`, `assertSignInUrlFormatAndOrigin`, `assertProxyUrlOrDomain`). */
+function assertSatellite(resolved, originHeader) {
+  const { signInUrl, secretKey } = resolved
+  if (!signInUrl && typeof secretKey === 'string' && (secretKey.startsWith('test_') || secretKey.startsWith('sk_test_'))) {
+    throw new Error('Missing signInUrl. Pass a signInUrl for dev instances if an app is satellite')
+  }
+  if (signInUrl && originHeader) {
+    let u
+    try {
+      u = new URL(signInUrl)
+    } catch {
+      throw new Error('The signInUrl needs to have a absolute url format.')
+    }
+    if (u.origin === originHeader) {
+      throw new Error('The signInUrl needs to be on a different origin than your satellite application.')
+    }
+  }
+  if (!(resolved.proxyUrl || resolved.domain)) {
+    throw new Error('Missing domain and proxyUrl. A satellite application needs to specify a domain or a proxyUrl')
+  }
+}
+
 /**
  * Clerk's RequestState from a native outcome. `toAuth()` (an own function, safe to destructure) and `headers`
- * (`x-clerk-auth-status`, `-reason`, `-message`) are computed on first use.
+ * (Clerk's: `x-clerk-auth-status`, `-reason`, `-message` on signed-out and handshake states only, plus a
+ * handshake's `Location`, `Cache-Control` and redirect-count cookie, or a resolved handshake's or refresh's
+ * `Set-Cookie`s) are computed on first use.
  */
 class RequestState {
-  constructor(result, options) {
+  constructor(result, options, proxyUrl) {
     const signedIn = result.signedIn
-    this.status = signedIn ? 'signed-in' : 'signed-out'
+    const handshake = result.handshake === true
+    this.status = signedIn ? 'signed-in' : handshake ? 'handshake' : 'signed-out'
     this.reason = signedIn ? null : result.reason
     this.message = signedIn ? null : result.message
     this.isSignedIn = signedIn
@@ -57,16 +240,18 @@ class RequestState {
     this.token = signedIn ? result.token : null
     this.tokenType = result.tokenType
     this.publishableKey = options.publishableKey || ''
-    this.proxyUrl = options.proxyUrl || ''
-    this.isSatellite = false
+    this.proxyUrl = proxyUrl
+    this.isSatellite = options.isSatellite || false
     this.domain = options.domain || ''
     this.signInUrl = options.signInUrl || ''
     this.signUpUrl = options.signUpUrl || ''
-    this.afterSignInUrl = ''
-    this.afterSignUpUrl = ''
-    // toAuth(opts) is authObjectOf(result, opts, options), memoised per treatPendingAsSignedOut value.
+    this.afterSignInUrl = options.afterSignInUrl || ''
+    this.afterSignUpUrl = options.afterSignUpUrl || ''
+    // toAuth(opts) is authObjectOf(result, opts, options), memoised per treatPendingAsSignedOut value; a
+    // handshake state's toAuth() returns null as Clerk's.
     const auths = new Map()
     this.toAuth = (opts) => {
+      if (handshake) return null
       const pending = opts == null || opts.treatPendingAsSignedOut !== false
       let auth = auths.get(pending)
       if (auth === undefined) {
@@ -77,17 +262,26 @@ class RequestState {
     }
     /** The verified session claims as JSON text (session tokens), for the identity cache. */
     this.claimsJson = () => (signedIn && result.claims != null ? result.claims : null)
+    Object.defineProperty(this, 'nativeHeaders', { value: result.headers || null, enumerable: false })
   }
 
   get headers() {
     const headers = new Headers()
-    headers.set('x-clerk-auth-status', this.status)
-    if (this.reason) headers.set('x-clerk-auth-reason', this.reason)
-    if (this.message) {
-      try {
-        headers.set('x-clerk-auth-message', this.message)
-      } catch {
-        // a message that is not a valid header value is left out, as Clerk does
+    const list = this.nativeHeaders
+    if (list) for (let i = 0; i + 1 < list.length; i += 2) headers.append(list[i], list[i + 1])
+    if (this.status !== 'signed-in') {
+      // Clerk's withDebugHeaders: each set only when valid as a header value.
+      for (const [name, value] of [
+        ['x-clerk-auth-message', this.message],
+        ['x-clerk-auth-reason', this.reason],
+        ['x-clerk-auth-status', this.status],
+      ]) {
+        if (!value) continue
+        try {
+          headers.set(name, value)
+        } catch {
+          // left out, as Clerk does
+        }
       }
     }
     Object.defineProperty(this, 'headers', { value: headers, enumerable: true })
@@ -95,37 +289,77 @@ class RequestState {
   }
 }
 
-function requestState(result, options) {
-  return new RequestState(result, options)
-}
-
-/**
- * `authenticateRequest(request, options)`: the token comes from `Authorization` (`Bearer <t>` or a bare token)
- * or the `__session` cookie; `acceptsToken` (default `'session_token'`) routes session JWTs and machine tokens.
- * Resolves to Clerk's RequestState (`status`, `reason`, `message`, `isAuthenticated`, `toAuth()`, ...).
- * @param {Request | { url?: string, method?: string, headers: object }} request
- * @param {import('../index').AuthenticateRequestOptions} [options]
- */
 // Options objects are resolved (environment fallbacks, validation, native instance) on first use and reused
 // while their fields stay the same (checked on every call); environment variables are read at that first use.
 const prepared = memoByOptions((options) => {
   const resolved = resolveAuthOptions(options)
-  return { resolved, authenticator: authenticatorFor(nativeVerifyOptions(resolved)) }
+  const authenticator = authenticatorFor(resolved)
+  const enabled = authenticator.handshakeEnabled
+  const checkSatellite = resolved.isSatellite && resolved.acceptsToken !== 'm2m_token'
+  return {
+    resolved,
+    authenticator,
+    enabled,
+    checkSatellite,
+    orgTargetOf: enabled ? organizationMatcher(resolved.organizationSyncOptions) : null,
+    relativeProxy: typeof resolved.proxyUrl === 'string' && resolved.proxyUrl.startsWith('/'),
+  }
 })
 
+/**
+ * `authenticateRequest(request, options)`: the token comes from `Authorization` (`Bearer <t>` or a bare token)
+ * or the `__session` cookie (suffixed or not, as Clerk chooses); `acceptsToken` (default `'session_token'`) routes
+ * session JWTs and machine tokens. With a publishable key, Clerk's handshake family applies: document requests
+ * that need a session sync get `status: 'handshake'` with a `Location` to the Frontend API, handshake nonces are
+ * resolved and expired sessions refreshed through the Backend API. Resolves to Clerk's RequestState (`status`,
+ * `reason`, `message`, `isAuthenticated`, `headers`, `toAuth()`, ...).
+ * @param {Request | { url?: string, method?: string, headers: object }} request
+ * @param {import('../index').AuthenticateRequestOptions} [options]
+ */
 async function authenticateRequest(request, options) {
   if (request == null || typeof request !== 'object') throw new TypeError('clerk-native: authenticateRequest needs a request')
-  const { resolved, authenticator } = prepared(options)
+  const p = prepared(options)
   const headers = request.headers
   const anyCase = !Array.isArray(request.rawHeaders)
+  if (p.checkSatellite) assertSatellite(p.resolved, headerOf(headers, 'origin', anyCase))
   const authorization = headerOf(headers, 'authorization', anyCase) ?? null
   const cookie = headerOf(headers, 'cookie', anyCase) ?? null
   const method = typeof request.method === 'string' ? request.method : 'GET'
-  const now = authenticator.authenticateSync(authorization, cookie, method)
-  if (typeof now === 'string') return requestState(compactSessionResult(now, authorization, cookie), resolved)
+  let url = null
+  let facts = null
+  if (p.enabled) {
+    url = rawUrlOf(request, headers, anyCase)
+    // The facts matter only to a request eligible for a handshake or one whose URL may carry a __clerk_* parameter.
+    let wanted = url.includes('?') && (url.includes('clerk') || url.includes('%'))
+    if (!wanted && method === 'GET') {
+      const dest = headerOf(headers, 'sec-fetch-dest', anyCase)
+      if (dest) wanted = dest === 'document' || dest === 'iframe'
+      else {
+        const accept = headerOf(headers, 'accept', anyCase)
+        wanted = typeof accept === 'string' && accept.startsWith('text/html')
+      }
+    }
+    if (wanted) facts = requestFacts(url, headers, anyCase, p.orgTargetOf)
+  }
+  const now = p.authenticator.authenticateSync(authorization, cookie, method, facts ?? undefined)
+  if (typeof now === 'string') return stateOf(compactSessionResult(now, authorization, cookie), p, url, headers, anyCase)
   // A pending step (key fetch or Backend API call) continues where the synchronous part stopped.
-  const result = typeof now.finish === 'function' ? await now.finish() : now
-  return requestState(result, resolved)
+  let result = now
+  if (typeof now.finish === 'function') {
+    const allFacts = url === null ? undefined : facts ?? requestFacts(url, headers, anyCase, p.orgTargetOf)
+    result = await now.finish(allFacts, url === null ? undefined : headerList(headers))
+  }
+  return stateOf(result, p, url, headers, anyCase)
+}
+
+function stateOf(result, p, url, headers, anyCase) {
+  if (result.thrown != null) throw new Error(result.thrown)
+  let proxyUrl = p.resolved.proxyUrl || ''
+  if (p.relativeProxy) {
+    const raw = url ?? rawUrlOf({}, headers, anyCase)
+    proxyUrl = `${derivedOrigin(raw, headers, anyCase)}${proxyUrl}`
+  }
+  return new RequestState(result, p.resolved, proxyUrl)
 }
 
 // A signed-in session token from authenticateSync as `<source><start>,<end>:<claims JSON>` (src/token.rs,

@@ -5,8 +5,12 @@
 
 use std::sync::Arc;
 
-use clerk_native_core::auth::extract::{cookie_value, token_from_authorization, SESSION_COOKIE};
-use clerk_native_core::auth::{AcceptsToken, AuthInput, AuthOutcome, Authenticator, Pending};
+use clerk_native_core::auth::cookies::RequestCookies;
+use clerk_native_core::auth::extract::token_from_authorization;
+use clerk_native_core::auth::{
+    AcceptsToken, AuthDecision, AuthInput, AuthOutcome, Authenticator, InstanceOptions, Pending,
+    RequestContext,
+};
 use clerk_native_core::cache::caches;
 use clerk_native_core::token::{
     AuthObject, HasParams, JwtPayload, Reverification, TokenType, TokenVerificationError, Verifier,
@@ -184,6 +188,28 @@ pub struct NativeAuthResult {
     pub claims: Option<String>,
     /// The machine resource as JSON text (machine tokens).
     pub machine_data: Option<String>,
+    /// Clerk's `status: 'handshake'` (then signed out, with the reason and message of the handshake).
+    pub handshake: bool,
+    /// The state's headers besides `x-clerk-auth-*`, as `[name, value, name, value, ...]` (a handshake's
+    /// `Location`, `Cache-Control` and redirect-count `Set-Cookie`; a resolved handshake's or refresh's cookies).
+    pub headers: Option<Vec<String>>,
+    /// Clerk throws here: the error message (`authenticateRequest` rejects with it).
+    pub thrown: Option<String>,
+}
+
+fn decision_result(d: AuthDecision) -> NativeAuthResult {
+    let mut r = auth_result(d.outcome);
+    r.handshake = d.handshake;
+    if !d.headers.is_empty() {
+        let mut flat = Vec::with_capacity(d.headers.len() * 2);
+        for (name, value) in d.headers {
+            flat.push(name.to_owned());
+            flat.push(value);
+        }
+        r.headers = Some(flat);
+    }
+    r.thrown = d.thrown;
+    r
 }
 
 fn auth_result(outcome: AuthOutcome) -> NativeAuthResult {
@@ -221,6 +247,9 @@ impl NativeAuthResult {
             message: None,
             claims: None,
             machine_data: None,
+            handshake: false,
+            headers: None,
+            thrown: None,
         }
     }
 }
@@ -236,6 +265,7 @@ fn compact_session_result(
     outcome: &AuthOutcome,
     authorization: Option<&str>,
     cookie: Option<&str>,
+    suffix: Option<&str>,
 ) -> Option<String> {
     let AuthOutcome::SignedIn {
         token_type: TokenType::SessionToken,
@@ -246,7 +276,7 @@ fn compact_session_result(
     else {
         return None;
     };
-    let (source, input, found) = token_source(token, authorization, cookie)?;
+    let (source, input, found) = token_source(token, authorization, cookie, suffix)?;
     let (start, end) = utf16_span(input, found)?;
     let mut out = String::with_capacity(claims.len() + 24);
     use std::fmt::Write as _;
@@ -261,12 +291,20 @@ fn token_source<'a>(
     token: &str,
     authorization: Option<&'a str>,
     cookie: Option<&'a str>,
+    suffix: Option<&str>,
 ) -> Option<(char, &'a str, &'a str)> {
     match authorization.and_then(token_from_authorization) {
         Some(t) if t == token => Some(('h', authorization?, t)),
         _ => {
             let c = cookie?;
-            let t = cookie_value(c, SESSION_COOKIE).filter(|t| *t == token)?;
+            let jar = RequestCookies::parse(c, suffix);
+            // Only a value borrowed verbatim from the header (not percent-decoded) can be sliced out of it.
+            let t = [jar.session, jar.session_suffixed]
+                .into_iter()
+                .find_map(|v| match v {
+                    Some(std::borrow::Cow::Borrowed(t)) if t == token => Some(t),
+                    _ => None,
+                })?;
             Some(('c', c, t))
         }
     }
@@ -286,30 +324,83 @@ fn utf16_span(input: &str, found: &str) -> Option<(usize, usize)> {
     Some((start, start + utf16_len(found)))
 }
 
+/// The handshake-family options of `authenticateRequest` (plain values; adapters resolve functions first).
+#[napi(object)]
+pub struct NativeHandshakeOptions {
+    /// `publishableKey` (`pk_test_` = development, `pk_live_` = production). Without a valid one there is no
+    /// handshake family.
+    pub publishable_key: Option<String>,
+    /// `domain` (satellites).
+    pub domain: Option<String>,
+    /// `proxyUrl` (absolute, or a path resolved against the request origin).
+    pub proxy_url: Option<String>,
+    /// `isSatellite`.
+    pub is_satellite: Option<bool>,
+    /// `signInUrl`.
+    pub sign_in_url: Option<String>,
+    /// `satelliteAutoSync`.
+    pub satellite_auto_sync: Option<bool>,
+}
+
 /// Request authentication bound to one option set.
 #[napi]
 pub struct NativeAuthenticator {
     inner: Arc<Authenticator>,
 }
 
+/// The name/value pairs of a flat `[name, value, ...]` list.
+fn header_pairs(flat: Option<Vec<String>>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut it = flat.unwrap_or_default().into_iter();
+    while let (Some(n), Some(v)) = (it.next(), it.next()) {
+        out.push((n, v));
+    }
+    out
+}
+
 #[napi]
 impl NativeAuthenticator {
     /// Builds an authenticator. Throws `invalid_accepts_token` for an unknown `acceptsToken` value.
     #[napi(constructor, catch_unwind)]
-    pub fn new(mut options: NativeVerifyOptions) -> Result<Self, JsErrorCode> {
+    pub fn new(
+        mut options: NativeVerifyOptions,
+        handshake: Option<NativeHandshakeOptions>,
+    ) -> Result<Self, JsErrorCode> {
         let accepts = AcceptsToken::parse(&options.accepts_token.take().unwrap_or_default())
             .map_err(|m| js_error(JsErrorCode::InvalidAcceptsToken, m))?;
         let verifier = Verifier::new(to_core_options(options))
             .with_verified_cache(&caches().verified, b"authenticateRequest");
-        let authenticator =
+        let mut authenticator =
             Authenticator::new(verifier, accepts).with_negative_cache(&caches().negative);
+        if let Some(h) = handshake {
+            authenticator = authenticator.with_instance(&InstanceOptions {
+                publishable_key: h.publishable_key,
+                domain: h.domain,
+                proxy_url: h.proxy_url,
+                is_satellite: h.is_satellite.unwrap_or(false),
+                sign_in_url: h.sign_in_url,
+                satellite_auto_sync: h.satellite_auto_sync.unwrap_or(false),
+            });
+        }
         Ok(NativeAuthenticator {
             inner: Arc::new(authenticator),
         })
     }
 
+    /// Whether the handshake family is on (a valid publishable key): only then does `authenticateSync` read the
+    /// request facts.
+    #[napi(getter)]
+    pub fn handshake_enabled(&self) -> bool {
+        self.inner.instance().is_some()
+    }
+
     /// Authenticates on the calling thread as far as possible: the result, or a pending step whose `finish()`
-    /// does the network part (a key fetch or a Backend API call) without repeating the work done here.
+    /// does the network part (a key fetch, a Backend API call) without repeating the work done here.
+    ///
+    /// `request` holds the request facts of the handshake family in the compact form of
+    /// `RequestContext::parse_compact` (url, host, x-forwarded-host, x-forwarded-proto, sec-fetch-dest, accept,
+    /// referer, organization-sync target); pass it when the request may be eligible for a handshake or its URL
+    /// may carry a `__clerk_*` parameter, else leave it out.
     ///
     /// A signed-in session token, the common case, comes back as a string instead of a `NativeAuthResult`
     /// (see [`compact_session_result`]): building a JS object with named properties costs more than the cached
@@ -320,15 +411,23 @@ impl NativeAuthenticator {
         authorization: Option<String>,
         cookie: Option<String>,
         method: String,
+        request: Option<String>,
     ) -> Either3<String, NativeAuthResult, NativePendingAuth> {
         let input = AuthInput {
             authorization: authorization.as_deref(),
             cookie: cookie.as_deref(),
             method: &method,
         };
-        match self.inner.start(&input) {
-            Ok(outcome) => compact_session_result(&outcome, input.authorization, input.cookie)
-                .map_or_else(|| Either3::B(auth_result(outcome)), Either3::A),
+        let ctx = request
+            .as_deref()
+            .map_or(RequestContext::NONE, RequestContext::parse_compact);
+        match self.inner.start_with(&input, &ctx) {
+            Ok(d) if d.headers.is_empty() && !d.handshake && d.thrown.is_none() => {
+                let suffix = self.inner.instance().map(|i| i.cookie_suffix.as_str());
+                compact_session_result(&d.outcome, input.authorization, input.cookie, suffix)
+                    .map_or_else(|| Either3::B(auth_result(d.outcome)), Either3::A)
+            }
+            Ok(d) => Either3::B(decision_result(d)),
             Err(pending) => Either3::C(NativePendingAuth {
                 inner: Arc::clone(&self.inner),
                 pending: std::sync::Mutex::new(Some(pending)),
@@ -346,14 +445,27 @@ pub struct NativePendingAuth {
 
 #[napi]
 impl NativePendingAuth {
-    /// Completes the authentication (once).
+    /// Completes the authentication (once). `request`: the request facts (compact form, see
+    /// `authenticateSync`); `headers`: every request header as `[name, value, ...]` (sent with a session
+    /// refresh, as Clerk does).
     #[napi(ts_return_type = "Promise<NativeAuthResult>")]
-    pub fn finish<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, NativeAuthResult>> {
+    pub fn finish<'env>(
+        &self,
+        env: &'env Env,
+        request: Option<String>,
+        headers: Option<Vec<String>>,
+    ) -> Result<PromiseRaw<'env, NativeAuthResult>> {
         let pending = self.pending.lock().ok().and_then(|mut g| g.take());
         let inner = Arc::clone(&self.inner);
+        let headers = header_pairs(headers);
         env.spawn_future(async move {
             match pending {
-                Some(p) => Ok(auth_result(inner.finish(p).await)),
+                Some(p) => {
+                    let ctx = request
+                        .as_deref()
+                        .map_or(RequestContext::NONE, RequestContext::parse_compact);
+                    Ok(decision_result(inner.finish_with(p, &ctx, &headers).await))
+                }
                 None => Err(Error::new(
                     Status::GenericFailure,
                     "this authentication was already finished",
@@ -440,13 +552,18 @@ mod tests {
         let auth = Some("Bearer abc");
         let cookie = Some("x=1; __session=def");
         assert_eq!(
-            token_source("abc", auth, cookie),
+            token_source("abc", auth, cookie, None),
             Some(('h', "Bearer abc", "abc"))
         );
         assert_eq!(
-            token_source("def", auth, cookie).map(|(s, _, t)| (s, t)),
+            token_source("def", auth, cookie, None).map(|(s, _, t)| (s, t)),
             Some(('c', "def"))
         );
-        assert_eq!(token_source("zzz", auth, cookie), None);
+        assert_eq!(token_source("zzz", auth, cookie, None), None);
+        let suffixed = Some("x=1; __session_abcdefgh=ghi");
+        assert_eq!(
+            token_source("ghi", None, suffixed, Some("abcdefgh")).map(|(s, _, t)| (s, t)),
+            Some(('c', "ghi"))
+        );
     }
 }

@@ -5,16 +5,31 @@
 //! fetch, a Backend API call) is a [`Pending`] step for [`Authenticator::finish`].
 //!
 //! Unlike Clerk, the JWT category (`cat`) check runs on every session path, `acceptsToken: 'any'` included
-//! (SPEC 7.10). There is no handshake: states Clerk would resolve with a redirect are reported as signed-out
-//! with Clerk's reason.
+//! (SPEC 7.10).
+//!
+//! The handshake family (AUTH-PARITY §2 item 3) is on when the authenticator has an [`Instance`] (a valid
+//! publishable key, [`Authenticator::with_instance`]) and the caller passes the request facts
+//! ([`RequestContext`], [`Authenticator::start_with`]): Clerk's `authenticateRequestWithTokenInCookie` order of
+//! handshake resolution, satellite sync, dev-browser sync, the cookie checks, refresh, cross-origin and
+//! organization sync. [`Authenticator::start`] (no request facts) never hands out a handshake: states Clerk would
+//! resolve with a redirect are signed out with Clerk's reason.
 
 use std::sync::Arc;
 
 use serde_json::Value;
 
+use url::Url;
+
 use super::accepts::AcceptsToken;
-use super::extract::{cookie_value, token_from_authorization, CLIENT_UAT_COOKIE, SESSION_COOKIE};
+use super::cookies::DEV_BROWSER;
+use super::extract::token_from_authorization;
+use super::handshake::{HandshakeReason, Req, StateHeaders, CROSS_ORIGIN_MESSAGE};
+use super::instance::{Instance, InstanceOptions};
 use super::negative_policy::cached_rejection;
+use super::request::{
+    append_param, is_cross_origin_referrer, is_known_clerk_referrer, set_param, OrgTarget,
+    RequestContext,
+};
 use crate::cache::negative::NegativeCache;
 use crate::cache::token_key::Scope;
 use crate::jwt::{decode, is_jwt_format, Jwt};
@@ -23,7 +38,8 @@ use crate::token::machine::{
     session_category_allowed,
 };
 use crate::token::{
-    verify_machine_token, MachineTokenError, Reason, TokenType, TokenVerificationError, Verifier,
+    verify_machine_token, AuthObject, MachineTokenError, Reason, TokenType, TokenVerificationError,
+    Verifier,
 };
 
 /// The parts of a request that authentication reads.
@@ -105,10 +121,39 @@ pub enum Carrier {
 }
 
 impl Carrier {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Carrier::Header => "header",
             Carrier::Cookie => "cookie",
+        }
+    }
+}
+
+/// An authentication's request, owned, for the network steps (they re-read the cookies they need).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deferred {
+    /// `Authorization` header value.
+    pub authorization: Option<String>,
+    /// `Cookie` header value.
+    pub cookie: String,
+    /// HTTP method.
+    pub method: String,
+}
+
+impl Deferred {
+    fn of(input: &AuthInput<'_>) -> Box<Self> {
+        Box::new(Deferred {
+            authorization: input.authorization.map(str::to_owned),
+            cookie: input.cookie.unwrap_or("").to_owned(),
+            method: input.method.to_owned(),
+        })
+    }
+
+    pub(super) fn input(&self) -> AuthInput<'_> {
+        AuthInput {
+            authorization: self.authorization.as_deref(),
+            cookie: Some(&self.cookie),
+            method: &self.method,
         }
     }
 }
@@ -124,6 +169,8 @@ pub enum Pending {
         carrier: Carrier,
         /// Whether the request is a GET.
         is_get: bool,
+        /// The request, for what follows the verification (refresh, handshake, cross-origin and org sync).
+        deferred: Option<Box<Deferred>>,
     },
     /// A machine token to verify (Backend API for opaque ones, JWKS for JWTs).
     Machine {
@@ -132,6 +179,72 @@ pub enum Pending {
         /// Its type.
         token_type: TokenType,
     },
+    /// A `__clerk_handshake_nonce` (Backend API `handshake_payload`) or legacy `__clerk_handshake` JWT to resolve.
+    Handshake {
+        /// The request.
+        deferred: Box<Deferred>,
+    },
+    /// An expired session token to refresh with the `__refresh_<suffix>` cookie (Backend API).
+    Refresh {
+        /// The request.
+        deferred: Box<Deferred>,
+        /// The full message of the expiry error (the state's message when the refresh fails).
+        message: String,
+    },
+}
+
+/// The result of authenticating a request with its [`RequestContext`]: Clerk's RequestState without the
+/// JavaScript parts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthDecision {
+    /// Signed in or signed out (a handshake is signed out with Clerk's reason).
+    pub outcome: AuthOutcome,
+    /// `status: 'handshake'` (the outcome is then `SignedOut`).
+    pub handshake: bool,
+    /// The state's headers besides `x-clerk-auth-*`: a handshake's `Location`, `Cache-Control` and redirect-count
+    /// `Set-Cookie`; a resolved handshake's or refresh's `Set-Cookie`s.
+    pub headers: StateHeaders,
+    /// Clerk throws here (a configuration or development-instance error): the message of that error.
+    pub thrown: Option<String>,
+}
+
+impl AuthDecision {
+    fn of(outcome: AuthOutcome) -> Self {
+        AuthDecision {
+            outcome,
+            handshake: false,
+            headers: Vec::new(),
+            thrown: None,
+        }
+    }
+
+    pub(super) fn with_headers(outcome: AuthOutcome, headers: StateHeaders) -> Self {
+        AuthDecision {
+            headers,
+            ..AuthDecision::of(outcome)
+        }
+    }
+
+    pub(super) fn signed_out(reason: &str, message: impl Into<String>) -> Self {
+        AuthDecision::of(AuthOutcome::signed_out(
+            TokenType::SessionToken,
+            reason,
+            message,
+        ))
+    }
+
+    pub(super) fn thrown(message: impl Into<String>) -> Self {
+        AuthDecision {
+            thrown: Some(message.into()),
+            ..AuthDecision::signed_out(SignedOutReason::UNEXPECTED_ERROR, "")
+        }
+    }
+}
+
+/// What follows a session verification: a decision, or a refresh to attempt.
+enum Step {
+    Done(AuthDecision),
+    Refresh { message: String },
 }
 
 /// Authenticates requests for one option set.
@@ -141,6 +254,8 @@ pub struct Authenticator {
     accepts: AcceptsToken,
     /// Negative cache of `oat_` tokens the Backend API answered 404, and this instance's scope in it.
     negative: Option<(&'static NegativeCache, Scope)>,
+    /// The Clerk instance (publishable key, multi-domain options): the handshake family is on with one.
+    instance: Option<Arc<Instance>>,
 }
 
 impl Authenticator {
@@ -151,6 +266,7 @@ impl Authenticator {
             verifier,
             accepts,
             negative: None,
+            instance: None,
         }
     }
 
@@ -161,6 +277,18 @@ impl Authenticator {
         let scope = Scope::instance(&o.api_url, o.secret_key.as_deref().unwrap_or(""));
         self.negative = Some((cache, scope));
         self
+    }
+
+    /// Turns on the handshake family for the instance of `options` (a valid publishable key is needed; without
+    /// one the authenticator keeps the plain signed-in / signed-out decision).
+    pub fn with_instance(mut self, options: &InstanceOptions) -> Self {
+        self.instance = Instance::new(options).map(Arc::new);
+        self
+    }
+
+    /// The instance, when the handshake family is on.
+    pub fn instance(&self) -> Option<&Instance> {
+        self.instance.as_deref()
     }
 
     fn negative_hit(&self, token: &str) -> bool {
@@ -174,50 +302,115 @@ impl Authenticator {
         &self.verifier
     }
 
-    /// Everything that needs no network: `Ok` is the final outcome, `Err` the remaining network step.
+    /// Everything that needs no network: `Ok` is the final outcome, `Err` the remaining network step. Without
+    /// request facts (see [`Authenticator::start_with`]), so a request is never eligible for a handshake.
     pub fn start(&self, input: &AuthInput<'_>) -> Result<AuthOutcome, Pending> {
+        self.start_with(input, &RequestContext::NONE)
+            .map(|d| d.outcome)
+    }
+
+    /// Everything that needs no network, with the request facts the handshake family reads.
+    pub fn start_with(
+        &self,
+        input: &AuthInput<'_>,
+        ctx: &RequestContext<'_>,
+    ) -> Result<AuthDecision, Pending> {
         let is_get = input.method.eq_ignore_ascii_case("GET");
         if let Some(token) = input.authorization.and_then(token_from_authorization) {
-            return self.start_header(token, is_get);
+            return self.start_header(token, input, ctx, is_get);
         }
         if !self.accepts.accepts(TokenType::SessionToken) {
             // Machine tokens are only read from the Authorization header.
-            return Ok(AuthOutcome::signed_out(
+            return Ok(AuthDecision::of(AuthOutcome::signed_out(
                 self.accepts.primary(),
                 SignedOutReason::UNEXPECTED_ERROR,
                 "No token in header",
-            ));
+            )));
         }
-        self.start_cookie(input.cookie.unwrap_or(""), is_get)
+        self.start_cookie(input, ctx, is_get, false)
     }
 
-    /// Completes a [`Pending`] step.
+    /// Completes a [`Pending`] step without request facts.
     pub async fn finish(&self, pending: Pending) -> AuthOutcome {
-        match pending {
-            Pending::Session {
+        self.finish_with(pending, &RequestContext::NONE, &[])
+            .await
+            .outcome
+    }
+
+    /// Completes a [`Pending`] step. `ctx` are the request facts (always pass them here: a development instance's
+    /// resolved handshake redirects to the request URL); `request_headers` are all request headers (name, value),
+    /// sent along with a refresh as Clerk does.
+    pub async fn finish_with(
+        &self,
+        pending: Pending,
+        ctx: &RequestContext<'_>,
+        request_headers: &[(String, String)],
+    ) -> AuthDecision {
+        let mut pending = pending;
+        // A failed handshake resolution continues with the request's own cookies, which may need a key fetch.
+        for _ in 0..3 {
+            let next = match pending {
+                Pending::Session {
+                    token,
+                    carrier,
+                    is_get,
+                    deferred,
+                } => {
+                    let result = self.verifier.verify_json(&token).await;
+                    let Some(deferred) = deferred else {
+                        return AuthDecision::of(session_outcome(result, token, carrier, is_get));
+                    };
+                    let input = deferred.input();
+                    let step = {
+                        let req = self.req(&input, ctx, is_get);
+                        self.after_verify(result, &token, carrier, &req)
+                    };
+                    match step {
+                        Step::Done(d) => return d,
+                        Step::Refresh { message } => {
+                            return self.refresh(&deferred, ctx, request_headers, message).await
+                        }
+                    }
+                }
+                Pending::Machine { token, token_type } => {
+                    return AuthDecision::of(self.finish_machine(token, token_type).await)
+                }
+                Pending::Refresh { deferred, message } => {
+                    return self.refresh(&deferred, ctx, request_headers, message).await
+                }
+                Pending::Handshake { deferred } => {
+                    match self.resolve_handshake(&deferred, ctx).await {
+                        Ok(d) => return d,
+                        Err(()) => {
+                            let input = deferred.input();
+                            let is_get = input.method.eq_ignore_ascii_case("GET");
+                            match self.start_cookie(&input, ctx, is_get, true) {
+                                Ok(d) => return d,
+                                Err(p) => p,
+                            }
+                        }
+                    }
+                }
+            };
+            pending = next;
+        }
+        AuthDecision::signed_out(SignedOutReason::UNEXPECTED_ERROR, "")
+    }
+
+    async fn finish_machine(&self, token: String, token_type: TokenType) -> AuthOutcome {
+        // `start` already consulted the negative cache before handing this step out.
+        let result = verify_machine_token(&self.verifier, &token).await;
+        if let (Err(e), Some((cache, scope))) = (&result, &self.negative) {
+            cache.remember_failure(scope, &token, e);
+        }
+        match result {
+            Ok(auth) => AuthOutcome::SignedIn {
+                token_type: auth.token_type,
                 token,
-                carrier,
-                is_get,
-            } => {
-                let result = self.verifier.verify_json(&token).await;
-                session_outcome(result, token, carrier, is_get)
-            }
-            Pending::Machine { token, token_type } => {
-                // `start` already consulted the negative cache before handing this step out.
-                let result = verify_machine_token(&self.verifier, &token).await;
-                if let (Err(e), Some((cache, scope))) = (&result, &self.negative) {
-                    cache.remember_failure(scope, &token, e);
-                }
-                match result {
-                    Ok(auth) => AuthOutcome::SignedIn {
-                        token_type: auth.token_type,
-                        token,
-                        claims: None,
-                        machine_data: Some(auth.data),
-                    },
-                    Err(e) => machine_rejected(token_type, e),
-                }
-            }
+                claims: None,
+                machine_data: Some(auth.data),
+            },
+            Err(e) => machine_rejected(token_type, e),
         }
     }
 
@@ -229,13 +422,53 @@ impl Authenticator {
         }
     }
 
-    fn start_header(&self, token: &str, is_get: bool) -> Result<AuthOutcome, Pending> {
+    /// Both steps, with request facts.
+    pub async fn authenticate_with(
+        &self,
+        input: &AuthInput<'_>,
+        ctx: &RequestContext<'_>,
+        request_headers: &[(String, String)],
+    ) -> AuthDecision {
+        match self.start_with(input, ctx) {
+            Ok(done) => done,
+            Err(pending) => self.finish_with(pending, ctx, request_headers).await,
+        }
+    }
+
+    pub(super) fn req<'c, 'a>(
+        &'c self,
+        input: &AuthInput<'a>,
+        ctx: &'c RequestContext<'a>,
+        is_get: bool,
+    ) -> Req<'c, 'a> {
+        Req::new(
+            self.instance.as_deref(),
+            input.cookie.unwrap_or(""),
+            input.authorization.and_then(token_from_authorization),
+            ctx,
+            is_get,
+            self.verifier.now_ms(),
+            |t| self.verifier.cached_entry(t),
+        )
+    }
+
+    fn start_header(
+        &self,
+        token: &str,
+        input: &AuthInput<'_>,
+        ctx: &RequestContext<'_>,
+        is_get: bool,
+    ) -> Result<AuthDecision, Pending> {
         // A token this authenticator verified before (as a session token, category checked) needs no decode.
         if self.accepts.accepts(TokenType::SessionToken) {
             if let Some(entry) = self.verifier.cached_entry(token) {
-                return Ok(signed_in_session(token, entry.payload_json.clone()));
+                return Ok(AuthDecision::of(signed_in_session(
+                    token,
+                    entry.payload_json.clone(),
+                )));
             }
         }
+        let done = |o| Ok(AuthDecision::of(o));
         // Machine JWTs are recognised only in the strict JWT shape (Clerk's `isJwtFormat`), but the session
         // path's category check reads any token the loose decoder accepts, as Clerk's `hasNonSessionJwtCategory`
         // does: a padded spelling (`t + "="`) of a JWT-template token must not skip it (and then be cached under
@@ -250,14 +483,14 @@ impl Authenticator {
         if is_machine && !self.accepts.is_session_only() {
             let token_type = machine_token_type(token).unwrap_or(TokenType::OAuthToken);
             if !self.accepts.accepts(token_type) {
-                return Ok(AuthOutcome::signed_out(
+                return done(AuthOutcome::signed_out(
                     token_type,
                     SignedOutReason::TOKEN_TYPE_MISMATCH,
                     "",
                 ));
             }
             if self.negative_hit(token) {
-                return Ok(machine_rejected(token_type, cached_rejection()));
+                return done(machine_rejected(token_type, cached_rejection()));
             }
             return Err(Pending::Machine {
                 token: token.to_owned(),
@@ -270,90 +503,399 @@ impl Authenticator {
             } else {
                 self.accepts.primary()
             };
-            return Ok(AuthOutcome::signed_out(
+            return done(AuthOutcome::signed_out(
                 token_type,
                 SignedOutReason::TOKEN_TYPE_MISMATCH,
                 "",
             ));
         }
         if jwt.as_ref().is_some_and(|j| !session_category_allowed(j)) {
-            return Ok(AuthOutcome::signed_out(
+            return done(AuthOutcome::signed_out(
                 TokenType::SessionToken,
                 SignedOutReason::TOKEN_TYPE_MISMATCH,
                 "",
             ));
         }
-        self.verify_session(token, jwt, Carrier::Header, is_get)
+        self.verify_then(token, jwt, Carrier::Header, input, ctx, is_get)
     }
 
-    fn start_cookie(&self, cookie: &str, is_get: bool) -> Result<AuthOutcome, Pending> {
-        let session = cookie_value(cookie, SESSION_COOKIE).filter(|s| !s.is_empty());
-        let client_uat = cookie_value(cookie, CLIENT_UAT_COOKIE)
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(0);
-        let signed_out = |reason| Ok(AuthOutcome::signed_out(TokenType::SessionToken, reason, ""));
-        let token = match (client_uat > 0, session) {
-            (false, None) => return signed_out(SignedOutReason::SESSION_TOKEN_AND_UAT_MISSING),
-            (false, Some(_)) => {
-                return signed_out(SignedOutReason::SESSION_TOKEN_WITHOUT_CLIENT_UAT)
+    /// Clerk's `authenticateRequestWithTokenInCookie`. `resolved`: a handshake resolution already ran (and failed).
+    fn start_cookie(
+        &self,
+        input: &AuthInput<'_>,
+        ctx: &RequestContext<'_>,
+        is_get: bool,
+        resolved: bool,
+    ) -> Result<AuthDecision, Pending> {
+        let req = self.req(input, ctx, is_get);
+        if let Some(inst) = req.inst {
+            if !resolved && (req.handshake_nonce().is_some() || req.handshake_token().is_some()) {
+                return Err(Pending::Handshake {
+                    deferred: Deferred::of(input),
+                });
             }
-            (true, None) => return signed_out(SignedOutReason::CLIENT_UAT_WITHOUT_SESSION_TOKEN),
+            if let Some(d) = self.instance_checks(inst, &req) {
+                return Ok(d);
+            }
+        }
+        let client_uat = req.client_uat();
+        let has_active_client = client_uat != 0.0;
+        let token = match (has_active_client, req.session_cookie()) {
+            (false, None) => {
+                return Ok(AuthDecision::signed_out(
+                    SignedOutReason::SESSION_TOKEN_AND_UAT_MISSING,
+                    "",
+                ))
+            }
+            (false, Some(_)) => {
+                return Ok(self.maybe_handshake(
+                    &req,
+                    SignedOutReason::SESSION_TOKEN_WITHOUT_CLIENT_UAT,
+                    "",
+                    None,
+                ))
+            }
+            (true, None) => {
+                return Ok(self.maybe_handshake(
+                    &req,
+                    SignedOutReason::CLIENT_UAT_WITHOUT_SESSION_TOKEN,
+                    "",
+                    None,
+                ))
+            }
             (true, Some(t)) => t,
         };
         if let Some(entry) = self.verifier.cached_entry(token) {
             if entry
                 .iat_ms
-                .is_some_and(|iat| iat < client_uat.saturating_mul(1000))
+                .is_some_and(|iat| (iat as f64) < client_uat * 1000.0)
             {
-                return signed_out(SignedOutReason::SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT);
+                return Ok(self.maybe_handshake(
+                    &req,
+                    SignedOutReason::SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT,
+                    "",
+                    None,
+                ));
             }
-            return Ok(signed_in_session(token, entry.payload_json.clone()));
+            return Ok(self.after_cookie_signed_in(token, entry.payload_json.clone(), &req));
         }
         let jwt = match decode(token) {
             Ok(j) => j,
             Err(e) => {
-                return Ok(session_outcome(
-                    Err(e),
-                    token.to_owned(),
-                    Carrier::Cookie,
-                    is_get,
-                ))
+                return match self.session_error(e, Carrier::Cookie, &req) {
+                    Step::Done(d) => Ok(d),
+                    Step::Refresh { message } => Err(Pending::Refresh {
+                        deferred: Deferred::of(input),
+                        message,
+                    }),
+                }
             }
         };
-        let iat = jwt.payload.get("iat").and_then(Value::as_f64);
-        if iat.is_some_and(|iat| iat < client_uat as f64) {
-            return signed_out(SignedOutReason::SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT);
-        }
         if is_m2m_jwt(&jwt) || is_oauth_jwt(&jwt) || !session_category_allowed(&jwt) {
-            return signed_out(SignedOutReason::TOKEN_TYPE_MISMATCH);
+            return Ok(AuthDecision::signed_out(
+                SignedOutReason::TOKEN_TYPE_MISMATCH,
+                "",
+            ));
         }
-        self.verify_session(token, Some(jwt), Carrier::Cookie, is_get)
+        let iat = jwt.payload.get("iat").and_then(Value::as_f64);
+        if iat.is_some_and(|iat| iat < client_uat) {
+            return Ok(self.maybe_handshake(
+                &req,
+                SignedOutReason::SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT,
+                "",
+                None,
+            ));
+        }
+        let token = token.to_owned();
+        match self.verifier.verify_decoded_json(&token, jwt) {
+            Some(result) => match self.after_verify(result, &token, Carrier::Cookie, &req) {
+                Step::Done(d) => Ok(d),
+                Step::Refresh { message } => Err(Pending::Refresh {
+                    deferred: Deferred::of(input),
+                    message,
+                }),
+            },
+            None => Err(Pending::Session {
+                token,
+                carrier: Carrier::Cookie,
+                is_get,
+                deferred: Some(Deferred::of(input)),
+            }),
+        }
     }
 
-    /// The verification after the cache lookup (done by the caller): reuses the caller's decode.
-    fn verify_session(
+    /// The satellite, `primary-responds-to-syncing` and dev-browser steps of the cookie path, in Clerk's order.
+    fn instance_checks(&self, inst: &Instance, req: &Req<'_, '_>) -> Option<AuthDecision> {
+        let dev = inst.is_development();
+        if inst.is_satellite && req.ctx.is_document(req.is_get) {
+            let synced = req.url.param("__clerk_synced");
+            let needs_sync = synced.as_deref() == Some("false");
+            let completed = synced.as_deref() == Some("true");
+            let has_cookies = req.session_cookie().is_some() || req.client_uat() != 0.0;
+            if !completed {
+                if !inst.satellite_auto_sync && !has_cookies && !needs_sync {
+                    return Some(AuthDecision::signed_out(
+                        SignedOutReason::SESSION_TOKEN_AND_UAT_MISSING,
+                        "",
+                    ));
+                }
+                if !has_cookies || needs_sync {
+                    if !dev {
+                        return Some(self.maybe_handshake(
+                            req,
+                            HandshakeReason::SATELLITE_NEEDS_SYNCING,
+                            "",
+                            None,
+                        ));
+                    }
+                    return Some(match req.satellite_sign_in_location() {
+                        Ok(location) => self.maybe_handshake(
+                            req,
+                            HandshakeReason::SATELLITE_NEEDS_SYNCING,
+                            "",
+                            location,
+                        ),
+                        Err(m) => AuthDecision::thrown(m),
+                    });
+                }
+            }
+        }
+        if !dev {
+            return None;
+        }
+        if !inst.is_satellite {
+            if let Some(redirect) = req
+                .url
+                .param("__clerk_redirect_url")
+                .filter(|r| !r.is_empty())
+            {
+                let Ok(mut back) = Url::parse(&redirect) else {
+                    return Some(AuthDecision::thrown("Invalid URL"));
+                };
+                if let Some(db) = req.dev_browser_token() {
+                    append_param(&mut back, DEV_BROWSER, &db);
+                }
+                set_param(&mut back, "__clerk_synced", "true");
+                return Some(self.maybe_handshake(
+                    req,
+                    HandshakeReason::PRIMARY_RESPONDS_TO_SYNCING,
+                    "",
+                    Some(back.to_string()),
+                ));
+            }
+        }
+        if req.url.has_param(DEV_BROWSER) {
+            return Some(self.maybe_handshake(req, HandshakeReason::DEV_BROWSER_SYNC, "", None));
+        }
+        if req.dev_browser_token().is_none() {
+            return Some(self.maybe_handshake(req, HandshakeReason::DEV_BROWSER_MISSING, "", None));
+        }
+        None
+    }
+
+    /// Clerk's `handleMaybeHandshakeStatus`: a handshake state for an eligible request (with `location`, else
+    /// the Frontend API handshake URL), unless the loop guard trips; otherwise signed out with the same reason.
+    fn maybe_handshake(
+        &self,
+        req: &Req<'_, '_>,
+        reason: &str,
+        message: &str,
+        location: Option<String>,
+    ) -> AuthDecision {
+        if !req.eligible() {
+            return AuthDecision::signed_out(reason, message);
+        }
+        let Some(location) = location.or_else(|| req.handshake_location(reason)) else {
+            return AuthDecision::signed_out(reason, message);
+        };
+        let Some(count_cookie) = req.track_redirect() else {
+            return AuthDecision::signed_out(reason, message);
+        };
+        AuthDecision {
+            outcome: AuthOutcome::signed_out(TokenType::SessionToken, reason, message),
+            handshake: true,
+            headers: vec![
+                ("Location", location),
+                ("Cache-Control", "no-store".to_owned()),
+                ("Set-Cookie", count_cookie),
+            ],
+            thrown: None,
+        }
+    }
+
+    /// Verifies a decoded session token with cached keys, then what follows; a key fetch is a pending step.
+    fn verify_then(
         &self,
         token: &str,
         jwt: Option<Jwt<'_>>,
         carrier: Carrier,
+        input: &AuthInput<'_>,
+        ctx: &RequestContext<'_>,
         is_get: bool,
-    ) -> Result<AuthOutcome, Pending> {
+    ) -> Result<AuthDecision, Pending> {
         let result = match jwt {
             Some(jwt) => self.verifier.verify_decoded_json(token, jwt),
             None => self.verifier.verify_cached_json(token),
         };
-        match result {
-            Some(result) => Ok(session_outcome(result, token.to_owned(), carrier, is_get)),
-            None => Err(Pending::Session {
+        let Some(result) = result else {
+            return Err(Pending::Session {
                 token: token.to_owned(),
                 carrier,
                 is_get,
+                deferred: Some(Deferred::of(input)),
+            });
+        };
+        if result.is_ok() {
+            // The header path has no checks after a successful verification.
+            return Ok(AuthDecision::of(session_outcome(
+                result,
+                token.to_owned(),
+                carrier,
+                is_get,
+            )));
+        }
+        let req = self.req(input, ctx, is_get);
+        match self.after_verify(result, token, carrier, &req) {
+            Step::Done(d) => Ok(d),
+            Step::Refresh { message } => Err(Pending::Refresh {
+                deferred: Deferred::of(input),
+                message,
             }),
         }
     }
+
+    fn after_verify(
+        &self,
+        result: Result<Arc<str>, TokenVerificationError>,
+        token: &str,
+        carrier: Carrier,
+        req: &Req<'_, '_>,
+    ) -> Step {
+        match result {
+            Ok(claims) if carrier == Carrier::Cookie => {
+                Step::Done(self.after_cookie_signed_in(token, claims, req))
+            }
+            Ok(claims) => Step::Done(AuthDecision::of(signed_in_session(token, claims))),
+            Err(e) => self.session_error(e, carrier, req),
+        }
+    }
+
+    /// A valid session cookie: Clerk's primary-domain cross-origin sync and organization sync checks.
+    fn after_cookie_signed_in(
+        &self,
+        token: &str,
+        claims: Arc<str>,
+        req: &Req<'_, '_>,
+    ) -> AuthDecision {
+        let Some(inst) = req.inst else {
+            return AuthDecision::of(signed_in_session(token, claims));
+        };
+        if !inst.is_satellite && req.ctx.is_document(req.is_get) && req.redirect_count() == 0.0 {
+            if let Some(url) = req.url.get() {
+                let referer = req.ctx.referer;
+                if is_cross_origin_referrer(referer, url)
+                    && !is_known_clerk_referrer(
+                        referer,
+                        &req.frontend_api().unwrap_or_default(),
+                        !inst.is_development(),
+                    )
+                {
+                    return self.maybe_handshake(
+                        req,
+                        HandshakeReason::PRIMARY_DOMAIN_CROSS_ORIGIN_SYNC,
+                        CROSS_ORIGIN_MESSAGE,
+                        None,
+                    );
+                }
+            }
+        }
+        if let Some(target) = req.ctx.org_target {
+            if org_must_activate(&claims, target) && req.redirect_count() < 3.0 {
+                let d = self.maybe_handshake(
+                    req,
+                    HandshakeReason::ACTIVE_ORGANIZATION_MISMATCH,
+                    "",
+                    None,
+                );
+                if d.handshake {
+                    return d;
+                }
+            }
+        }
+        AuthDecision::of(signed_in_session(token, claims))
+    }
+
+    /// Clerk's `handleSessionTokenError`: refresh when eligible, else the handshake-or-signed-out decision.
+    fn session_error(
+        &self,
+        e: TokenVerificationError,
+        carrier: Carrier,
+        req: &Req<'_, '_>,
+    ) -> Step {
+        let message = e.full_message(Some(carrier.as_str()));
+        let refresh_error =
+            if e.reason == Reason::TokenExpired && req.refresh_token().is_some() && req.is_get {
+                if self
+                    .verifier
+                    .options()
+                    .secret_key
+                    .as_deref()
+                    .is_some_and(|k| !k.is_empty())
+                {
+                    return Step::Refresh { message };
+                }
+                "missing-api-client"
+            } else if !req.is_get {
+                "non-eligible-non-get"
+            } else if req.refresh_token().is_none() {
+                "non-eligible-no-refresh-cookie"
+            } else {
+                "null"
+            };
+        Step::Done(self.expired_or_signed_out(e.reason, refresh_error, message, req))
+    }
+
+    pub(super) fn expired_or_signed_out(
+        &self,
+        reason: Reason,
+        refresh_error: &str,
+        message: String,
+        req: &Req<'_, '_>,
+    ) -> AuthDecision {
+        let hs_reason = match reason {
+            Reason::TokenExpired => format!("session-token-expired-refresh-{refresh_error}"),
+            Reason::TokenNotActiveYet => SignedOutReason::SESSION_TOKEN_NBF.to_owned(),
+            Reason::TokenIatInTheFuture => {
+                SignedOutReason::SESSION_TOKEN_IAT_IN_THE_FUTURE.to_owned()
+            }
+            other => return AuthDecision::signed_out(other.as_str(), message),
+        };
+        self.maybe_handshake(req, &hs_reason, &message, None)
+    }
 }
 
-fn signed_in_session(token: &str, claims: Arc<str>) -> AuthOutcome {
+/// `handleMaybeOrganizationSyncHandshake`'s test: the signed-in user (pending sessions count as signed out) is
+/// not in the organization (or personal account) the path asks for.
+fn org_must_activate(claims_json: &str, target: OrgTarget<'_>) -> bool {
+    let Ok(claims) = serde_json::from_str::<crate::token::JwtPayload>(claims_json) else {
+        return false;
+    };
+    let Ok(auth) = AuthObject::from_claims(&claims) else {
+        return false;
+    };
+    if auth.user_id.as_deref().is_none_or(str::is_empty)
+        || auth.session_status.as_deref() == Some("pending")
+    {
+        return false;
+    }
+    match target {
+        OrgTarget::PersonalAccount => auth.org_id.as_deref().is_some_and(|o| !o.is_empty()),
+        OrgTarget::Id(id) => !id.is_empty() && auth.org_id.as_deref() != Some(id),
+        OrgTarget::Slug(slug) => !slug.is_empty() && auth.org_slug.as_deref() != Some(slug),
+    }
+}
+
+pub(super) fn signed_in_session(token: &str, claims: Arc<str>) -> AuthOutcome {
     AuthOutcome::SignedIn {
         token_type: TokenType::SessionToken,
         token: token.to_owned(),
@@ -371,7 +913,7 @@ fn machine_rejected(token_type: TokenType, e: MachineTokenError) -> AuthOutcome 
 }
 
 /// Maps a session verification to a state, with Clerk's reasons for the handshake-eligible failures
-/// (expired, not yet valid, issued in the future).
+/// (expired, not yet valid, issued in the future), for requests without request facts.
 fn session_outcome(
     result: Result<Arc<str>, TokenVerificationError>,
     token: String,
