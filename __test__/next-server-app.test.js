@@ -40,7 +40,7 @@ test('a signed-out page request to a protected page redirects (307) to sign-in w
   assert.equal(res.headers.get('x-clerk-auth-status'), 'signed-out')
 })
 
-test('a signed-out non-page request to a protected route gets the 404 rewrite (Next's not-found page)', opts, async () => {
+test("a signed-out non-page request to a protected route gets the 404 rewrite (Next's not-found page)", opts, async () => {
   const res = await text(await get('/api/private', { accept: 'application/json' }))
   assert.equal(res.status, 404)
   assert.equal(res.headers.get('x-clerk-auth-status'), 'signed-out')
