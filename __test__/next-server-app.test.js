@@ -145,3 +145,24 @@ test('a malformed percent-encoding in the path: createRouteMatcher throws, the m
   assert.equal(res.status, 400)
   await res.arrayBuffer()
 })
+
+test('a Pages Router API route: the synchronous getAuth(req)', opts, async () => {
+  const { token } = signedInCookie()
+  const res = await text(await get('/api/pages-me', { authorization: `Bearer ${token}` }))
+  assert.equal(res.status, 200, res.body)
+  assert.equal(JSON.parse(res.body).userId, app.standIn.userId)
+  const out = await get('/api/pages-me')
+  assert.equal(out.status, 401)
+  await out.arrayBuffer()
+})
+
+test('an API key: auth({ acceptsToken: \'api_key\' }) in a route handler; a plain auth() never sees it as a user', opts, async () => {
+  const res = await text(await get('/api/machine', { authorization: `Bearer ${app.standIn.apiKey}` }))
+  assert.equal(res.status, 200, res.body)
+  assert.deepEqual(JSON.parse(res.body), { id: 'ak_id_demo', name: 'demo key', userId: app.standIn.userId })
+  const asUser = await text(await get('/api/me', { authorization: `Bearer ${app.standIn.apiKey}` }))
+  assert.equal(asUser.status, 401)
+  const unknown = await get('/api/machine', { authorization: 'Bearer ak_not_a_known_key' })
+  assert.equal(unknown.status, 401)
+  await unknown.arrayBuffer()
+})

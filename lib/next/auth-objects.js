@@ -1,6 +1,6 @@
 'use strict'
-// The auth objects the Next layer hands out, built with lib/auth-object.js (the one place that shapes them) and
-// filtered per accepted token type as Clerk's `getAuthObjectForAcceptedToken`.
+// The auth objects the Next layer hands out: lib/auth-object.js builds and filters them (the one place that shapes
+// them); here the pieces the hand-off needs (a session from its token, a machine object from its data).
 
 const authObjects = require('../auth-object')
 
@@ -14,39 +14,14 @@ function isTokenTypeAccepted(tokenType, acceptsToken) {
   return (Array.isArray(acceptsToken) ? acceptsToken : [acceptsToken]).includes(tokenType)
 }
 
-/** Clerk's `invalidTokenAuthObject()` (an array `acceptsToken` the token is not in). */
-function invalidTokenAuthObject() {
-  return { isAuthenticated: false, tokenType: null, getToken: () => Promise.resolve(null), has: () => false, debug: () => ({}) }
-}
-
-/** Clerk's `unauthenticatedMachineObject(tokenType)`. */
-function unauthenticatedMachineObject(tokenType, debug) {
-  const base = { id: null, subject: null, scopes: null, has: () => false, getToken: () => Promise.resolve(null), debug: debug || (() => ({})), isAuthenticated: false }
-  if (tokenType === 'api_key') return { ...base, tokenType, name: null, claims: null, scopes: null, userId: null, orgId: null }
-  if (tokenType === 'm2m_token') return { ...base, tokenType, claims: null, scopes: null, machineId: null }
-  return { ...base, tokenType, scopes: null, userId: null, clientId: null }
-}
-
 const signedOutSession = (reason, message) => authObjects.signedOutAuth('session_token', reason ?? null, message ?? null)
 
-/**
- * Clerk's `getAuthObjectForAcceptedToken({ authObject, acceptsToken })`: lib/auth-object.js's when it has one,
- * else the same rule here.
- */
-function forAcceptedToken(authObject, acceptsToken = 'session_token') {
-  if (typeof authObjects.getAuthObjectForAcceptedToken === 'function') {
-    return authObjects.getAuthObjectForAcceptedToken(authObject, acceptsToken)
-  }
-  if (acceptsToken === 'any') return authObject
-  if (Array.isArray(acceptsToken)) return isTokenTypeAccepted(authObject.tokenType, acceptsToken) ? authObject : invalidTokenAuthObject()
-  if (isTokenTypeAccepted(authObject.tokenType, acceptsToken)) return authObject
-  if (isMachineType(acceptsToken)) return unauthenticatedMachineObject(acceptsToken, authObject.debug)
-  return signedOutSession()
-}
+/** Clerk's `getAuthObjectForAcceptedToken({ authObject, acceptsToken })` (lib/auth-object.js). */
+const forAcceptedToken = (authObject, acceptsToken = 'session_token') => authObjects.getAuthObjectForAcceptedToken(authObject, acceptsToken)
 
 /**
  * The session auth object of a token the middleware verified (`claims` = its payload JSON text): lib/auth-object.js
- * `authObjectOf` with the pending rule and getToken's Backend API settings when it exists.
+ * `authObjectOf` (the pending rule; getToken's Backend API settings from `resolved`).
  * @param {string} token
  * @param {string} claims
  * @param {{ treatPendingAsSignedOut?: boolean }} opts
@@ -54,14 +29,7 @@ function forAcceptedToken(authObject, acceptsToken = 'session_token') {
  */
 function sessionAuthObject(token, claims, opts, resolved) {
   const result = { signedIn: true, tokenType: 'session_token', token, claims, machineData: null, reason: null, message: null }
-  if (typeof authObjects.authObjectOf === 'function') {
-    return authObjects.authObjectOf(result, { treatPendingAsSignedOut: opts.treatPendingAsSignedOut ?? true }, resolved)
-  }
-  const auth = authObjects.signedInSessionAuth(claims, token)
-  if ((opts.treatPendingAsSignedOut ?? true) && auth.sessionStatus === 'pending') {
-    return Object.assign(signedOutSession(), { sessionStatus: 'pending' })
-  }
-  return auth
+  return authObjects.authObjectOf(result, { treatPendingAsSignedOut: opts.treatPendingAsSignedOut ?? true }, resolved)
 }
 
 /** A machine auth object handed over as data (Clerk's `makeAuthObjectSerializable`), with its functions again. */
@@ -83,8 +51,7 @@ function serializable(authObject) {
 module.exports = {
   isMachineType,
   isTokenTypeAccepted,
-  invalidTokenAuthObject,
-  unauthenticatedMachineObject,
+  invalidTokenAuthObject: authObjects.invalidTokenAuthObject,
   signedOutSession,
   forAcceptedToken,
   sessionAuthObject,

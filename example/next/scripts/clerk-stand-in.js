@@ -15,6 +15,7 @@
 //   GET  /v1/clients/handshake_payload  ?nonce=: { directives: [Set-Cookie strings] } (once per nonce)
 //   GET  /v1/users/:id                  the demo user (Clerk's UserJSON)
 //   POST /v1/sessions/:sid/tokens       a fresh session token
+//   POST /api_keys/verify               {secret}: the demo API key (DEMO_API_KEY), else 404
 //
 //   const { startClerkStandIn } = require('./clerk-stand-in')
 //   const s = await startClerkStandIn({ secretKey })   // { fapiUrl, apiUrl, sessionToken(), close(), ... }
@@ -24,6 +25,8 @@ const http = require('node:http')
 const crypto = require('node:crypto')
 
 const DEMO_USER_ID = 'user_demo_2f7Qp'
+/** The one API key the stand-in knows (owned by the demo user). */
+const DEMO_API_KEY = 'ak_demo_standin_key_0001'
 const SESSION_TTL_S = 60
 
 function b64url(value) {
@@ -222,10 +225,14 @@ async function startClerkStandIn({ secretKey, fapiPort = 0, apiPort = 0, issuer 
     return json(res, 404, { errors: [{ code: 'resource_not_found', message: `stand-in FAPI has no ${req.method} ${p}` }] })
   })
 
-  const bapi = http.createServer((req, res) => {
+  const bapi = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://bapi.local')
     requests.push({ server: 'bapi', method: req.method, path: url.pathname })
-    req.resume()
+    let body = ''
+    if (req.method === 'POST') {
+      req.setEncoding('utf8')
+      for await (const chunk of req) if (body.length < 16_384) body += chunk
+    } else req.resume()
     if (req.headers.authorization !== `Bearer ${secretKey}`) {
       return json(res, 401, { errors: [{ code: 'authentication_invalid', message: 'Unauthorized request', long_message: 'The secret key is not the stand-in\'s' }] })
     }
@@ -239,6 +246,19 @@ async function startClerkStandIn({ secretKey, fapiPort = 0, apiPort = 0, issuer 
     }
     if (req.method === 'GET' && p === `/v1/users/${DEMO_USER_ID}`) return json(res, 200, demoUser())
     if (req.method === 'GET' && p.startsWith('/v1/users/')) return json(res, 404, { errors: [{ code: 'resource_not_found', message: 'not found' }] })
+    if (req.method === 'POST' && (p === '/api_keys/verify' || p === '/v1/api_keys/verify')) {
+      let secret = null
+      try {
+        secret = JSON.parse(body).secret
+      } catch {}
+      if (secret !== DEMO_API_KEY) return json(res, 404, { errors: [{ code: 'resource_not_found', message: 'API key not found' }] })
+      const now = Date.now()
+      return json(res, 200, {
+        object: 'api_key', id: 'ak_id_demo', type: 'api_key', name: 'demo key', subject: DEMO_USER_ID, scopes: ['read'], claims: null,
+        revoked: false, revocation_reason: null, expired: false, expiration: null, created_by: DEMO_USER_ID, description: null,
+        last_used_at: null, created_at: now - 60_000, updated_at: now - 60_000,
+      })
+    }
     const tokens = /^\/v1\/sessions\/([^/]+)\/tokens$/.exec(p)
     if (req.method === 'POST' && tokens) return json(res, 200, { object: 'token', jwt: sessionToken({ sessionId: tokens[1] }) })
     return json(res, 404, { errors: [{ code: 'resource_not_found', message: `stand-in BAPI has no ${req.method} ${p}` }] })
@@ -252,6 +272,7 @@ async function startClerkStandIn({ secretKey, fapiPort = 0, apiPort = 0, issuer 
     fapiUrl: `http://127.0.0.1:${fPort}`,
     apiUrl: `http://127.0.0.1:${aPort}`,
     userId: DEMO_USER_ID,
+    apiKey: DEMO_API_KEY,
     requests,
     sessionToken,
     newClient,
@@ -266,4 +287,4 @@ async function startClerkStandIn({ secretKey, fapiPort = 0, apiPort = 0, issuer 
   }
 }
 
-module.exports = { startClerkStandIn, DEMO_USER_ID }
+module.exports = { startClerkStandIn, DEMO_USER_ID, DEMO_API_KEY }
