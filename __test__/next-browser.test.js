@@ -54,6 +54,9 @@ test('a signed-out browser on a protected page lands on sign-in, signs in throug
     assert.equal(await page.textContent('#user-name'), 'Ada Demo')
     const names = (await context.cookies()).map((c) => c.name).sort()
     assert.deepEqual(names, ['__client', '__client_uat', '__session'])
+    // a server action calling auth.protect() (its POST goes through the middleware and the hand-off too)
+    await Promise.all([page.waitForURL(/action=/), page.click('#who-am-i')])
+    assert.equal(await page.textContent('#action-result'), app.standIn.userId)
   })
 })
 
