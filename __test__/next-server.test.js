@@ -53,6 +53,11 @@ const TOKENS = {
   'session bearer': () => ({ authorization: `Bearer ${session()}` }),
   'org admin bearer': () => ({ authorization: `Bearer ${orgSession()}` }),
   'expired bearer': () => ({ authorization: `Bearer ${session({ exp: T.nowSec() - 120, iat: T.nowSec() - 200, nbf: T.nowSec() - 200 })}` }),
+  'expired cookie + __client_uat': () => {
+    const iat = T.nowSec() - 200
+    return { cookie: `__session=${session({ exp: T.nowSec() - 120, iat, nbf: iat })}; __client_uat=${iat}` }
+  },
+  '__client_uat without a session': () => ({ cookie: `__client_uat=${T.nowSec() - 100}` }),
   'session cookie': () => {
     const claims = T.sessionClaims({ sub: 'user_c', sid: 'sess_c' })
     return { cookie: `__session=${T.signJwt(key, claims)}; __client_uat=${claims.iat}` }
@@ -203,6 +208,24 @@ describe('options and routing', { skip: SKIP }, () => {
   test('missing keys throw naming the option and the variable', async () => {
     await assert.rejects(ours.clerkMiddleware({ secretKey: SK })(new NextRequest('https://app.example/'), {}), /publishableKey is missing.*NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY/)
     await assert.rejects(ours.clerkMiddleware({ publishableKey: PK })(new NextRequest('https://app.example/'), {}), /secretKey is missing.*CLERK_SECRET_KEY/)
+  })
+
+  test('clerkClient() inside the handler uses the middleware\'s keys (not the environment)', async () => {
+    const { startClerkStandIn } = require('../example/next/scripts/clerk-stand-in')
+    const standIn = await startClerkStandIn({ secretKey: 'sk_live_only_in_options' })
+    try {
+      const mw = ours.clerkMiddleware(
+        async () => {
+          const user = await (await ours.clerkClient()).users.getUser(standIn.userId)
+          return Response.json({ first: user.firstName })
+        },
+        { ...OPTIONS, secretKey: 'sk_live_only_in_options', apiUrl: standIn.apiUrl },
+      )
+      const res = await mw(new NextRequest('https://app.example/'), {})
+      assert.deepEqual(await res.json(), { first: 'Ada' })
+    } finally {
+      await standIn.close()
+    }
   })
 
   test('options as a function of the request', async () => {
