@@ -42,7 +42,7 @@ function hashTree(hash, dir, skip) {
 /** A digest of what a build depends on: the app's sources and the staged clerk-native. */
 function sourceStamp() {
   const hash = crypto.createHash('sha256')
-  hashTree(hash, APP, new Set(['node_modules', '.next', 'next-env.d.ts', 'tsconfig.tsbuildinfo', 'type-check', '.gitignore']))
+  hashTree(hash, APP, new Set(['node_modules', '.next', 'next-env.d.ts', 'tsconfig.tsbuildinfo', 'type-check', '.gitignore', 'README.md']))
   hashTree(hash, path.join(APP, 'node_modules', 'clerk-native'), new Set())
   return hash.digest('hex')
 }
