@@ -253,3 +253,14 @@ describe('options and routing', { skip: SKIP }, () => {
     assert.equal((await res.json()).userId, 'user_fn')
   })
 })
+
+test('next.mjs exports what next.js exports', async () => {
+  const esm = await import('../next.mjs')
+  const names = Object.keys(ours).sort()
+  assert.deepEqual(Object.keys(esm).filter((k) => k !== 'default').sort(), names)
+  for (const name of names) assert.equal(esm[name], ours[name], name)
+  for (const name of ['clerkMiddleware', 'createRouteMatcher', 'auth', 'currentUser', 'getAuth', 'clerkClient', 'createClerkClient', 'verifyToken', 'createFrontendApiProxyHandlers', 'clerkFrontendApiProxy']) {
+    assert.equal(typeof ours[name], 'function', `API.md §7: ${name}`)
+  }
+  assert.equal(typeof ours.auth.protect, 'function')
+})
