@@ -25,6 +25,7 @@ const SK = 'sk_live_next_server_test'
 const key = T.rsaKey(2048, 'kid_next')
 const OPTIONS = { publishableKey: PK, secretKey: SK, jwtKey: key.publicPem, signInUrl: 'https://app.example/sign-in' }
 let standIn // the Backend API for API keys (both SDKs verify ak_ tokens there)
+const OPTIONS_PROD = () => OPTIONS
 
 const session = (claims = {}) => T.signJwt(key, T.sessionClaims({ sub: 'user_1', sid: 'sess_1', ...claims }))
 let clerk
@@ -116,12 +117,31 @@ async function outcome(res, url) {
   }
 }
 
+// A development instance (pk_test/sk_test): dev-browser rules, the dev browser token on cross-origin redirects.
+const DEV_PK = `pk_test_${Buffer.from('dev-app.clerk.accounts.dev$').toString('base64')}`
+const devOptions = () => ({ ...OPTIONS, publishableKey: DEV_PK, secretKey: 'sk_test_next_server_test' })
+const DEV_TOKENS = {
+  none: () => ({}),
+  'dev browser, no session': () => ({ cookie: '__clerk_db_jwt=dvb_test_123' }),
+  'dev browser + session cookie': () => {
+    const claims = T.sessionClaims({ sub: 'user_d', sid: 'sess_d' })
+    return { cookie: `__clerk_db_jwt=dvb_test_123; __session=${T.signJwt(key, claims)}; __client_uat=${claims.iat}` }
+  },
+  'session bearer': () => ({ authorization: `Bearer ${session()}` }),
+}
+
 describe('clerkMiddleware = @clerk/nextjs clerkMiddleware (in process, same requests)', { skip: SKIP }, () => {
+  const rows = []
   for (const [kind, base] of Object.entries(KINDS)) {
-    for (const [tokenName, tokenHeaders] of Object.entries(TOKENS)) {
-      test(`${kind}, ${tokenName}`, async (t) => {
+    for (const [tokenName, tokenHeaders] of Object.entries(TOKENS)) rows.push(['production', kind, base, tokenName, tokenHeaders])
+    for (const [tokenName, tokenHeaders] of Object.entries(DEV_TOKENS)) rows.push(['development', kind, base, tokenName, tokenHeaders])
+  }
+  for (const [instance, kind, base, tokenName, tokenHeaders] of rows) {
+    {
+      test(`${instance}: ${kind}, ${tokenName}`, async (t) => {
         const headers = { ...base.headers, ...tokenHeaders() }
         const url = 'https://app.example/dashboard?x=1'
+        const OPTIONS = instance === 'production' ? OPTIONS_PROD() : devOptions()
         for (const [name, handler] of Object.entries(HANDLERS)) {
           const req = () => new NextRequest(url, { method: base.method, headers })
           const theirs = await outcome(await clerk.clerkMiddleware(handler, OPTIONS)(req(), {}), url)
