@@ -166,6 +166,34 @@ test('the API-key rows compare authenticated objects (both SDKs verified the key
   }
 })
 
+describe('option variants = @clerk/nextjs (document requests)', { skip: SKIP }, () => {
+  const iat = () => T.nowSec() - 200
+  const expiredCookie = () => ({ cookie: `__session=${session({ exp: T.nowSec() - 120, iat: iat(), nbf: iat() })}; __client_uat=${iat()}` })
+  const VARIANTS = {
+    'frontendApiProxy enabled (derived proxyUrl)': () => ({ ...OPTIONS, frontendApiProxy: { enabled: true } }),
+    'frontendApiProxy with a function and a path': () => ({ ...OPTIONS, frontendApiProxy: { enabled: (url) => url.hostname === 'app.example', path: '/clerk-fapi' } }),
+    "proxyUrl: '/__clerk' (relative)": () => ({ ...OPTIONS, proxyUrl: '/__clerk' }),
+    'proxyUrl as a function': () => ({ ...OPTIONS, proxyUrl: (url) => `${url.origin}/p` }),
+    'satellite with a domain': () => ({ ...OPTIONS, isSatellite: true, domain: 'satellite.example', signInUrl: 'https://primary.example/sign-in' }),
+    'satellite as functions': () => ({ ...OPTIONS, isSatellite: (url) => url.hostname === 'app.example', domain: (url) => url.hostname, signInUrl: 'https://primary.example/sign-in' }),
+    'signUpUrl only': () => ({ ...OPTIONS, signInUrl: undefined, signUpUrl: 'https://app.example/sign-up' }),
+  }
+  for (const [variant, options] of Object.entries(VARIANTS)) {
+    test(variant, async () => {
+      for (const [tokenName, tokenHeaders] of Object.entries({ none: () => ({}), 'expired cookie + __client_uat': expiredCookie, 'session bearer': () => ({ authorization: `Bearer ${session()}` }) })) {
+        const headers = { ...KINDS.document.headers, ...tokenHeaders() }
+        for (const [name, handler] of Object.entries(HANDLERS)) {
+          const url = 'https://app.example/dashboard?x=1'
+          const req = () => new NextRequest(url, { headers })
+          const theirs = await outcome(await clerk.clerkMiddleware(handler, options())(req(), {}), url)
+          const mine = await outcome(await ours.clerkMiddleware(handler, options())(req(), {}), url)
+          assert.deepEqual(mine, theirs, `${variant} / ${tokenName} / ${name}`)
+        }
+      }
+    })
+  }
+})
+
 describe('the hand-off', { skip: SKIP }, () => {
   const requestHeadersOf = (res) => {
     const out = new Headers()
