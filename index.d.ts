@@ -420,9 +420,9 @@ export interface RequestState {
    * Clerk's auth object of this state. `treatPendingAsSignedOut` (default `true`): a pending session
    * (`sts: "pending"`, session tasks left) gives the signed-out object with `sessionStatus: 'pending'`; `false`
    * gives the signed-in object. The result is memoised per `treatPendingAsSignedOut` value. On a handshake state it
-   * is the signed-out object (Clerk's answers `null` there; adapters redirect before reading it).
+   * is `null`, as Clerk's (adapters answer the 307 before reading it).
    */
-  toAuth(opts?: { treatPendingAsSignedOut?: boolean }): AuthObject
+  toAuth(opts?: { treatPendingAsSignedOut?: boolean }): AuthObject | null
 }
 
 /**

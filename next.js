@@ -1,96 +1,23 @@
 'use strict'
-// clerk-native/next: Next.js (App Router, Node.js runtime) route handlers and a middleware helper.
+// clerk-native/next: the server layer of @clerk/nextjs (`@clerk/nextjs/server` 7.9.17) on clerk-native's core, for
+// the Node.js runtime: clerkMiddleware (middleware.ts with runtime 'nodejs' on Next 15.5+, or Next 16's proxy.ts),
+// createRouteMatcher, auth() / auth.protect() / currentUser() / clerkClient() in server components, route handlers
+// and server actions, getAuth(req) for the Pages Router and API routes, and the Frontend API proxy handlers.
+// The pieces live in lib/next/; this file is the public entry (types: next.d.ts).
 
 require('./lib/native') // first: loads the native binding with a clear error when it cannot
-const { clerkFrontendApiProxy: coreProxy, defaultProxy, normalizeProxyPath, assertConfiguration, isValidHost, underProxyPath, NEXT_CHECKS } = require('./lib/proxy')
 const { envPublishableKey } = require('./lib/env')
-const { errorResponse } = require('./lib/errors')
 const { authenticateRequest: coreAuthenticate } = require('./lib/auth')
 const { resolveIdentity, organizationRefusal } = require('./lib/identity')
-
-/**
- * Next flavour of `clerkFrontendApiProxy`: the publishable key also comes from
- * NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY.
- * @param {Request} request
- * @param {import('./next').NextFrontendApiProxyOptions} [options]
- */
-function clerkFrontendApiProxy(request, options) {
-  return coreProxy(request, options, 'next')
-}
-
-/**
- * Route handlers for `app/%5F%5Fclerk/[[...path]]/route.ts` (the URL `/__clerk/*`: App Router folders starting with
- * `_` are private and never routed, `%5F` is the URL-encoded underscore):
- * `export const { GET, POST, ... } = createFrontendApiProxyHandlers()`.
- * @param {import('./next').NextFrontendApiProxyOptions} [options]
- */
-function createFrontendApiProxyHandlers(options) {
-  // An invalid secretKey or fapiUrl throws now. Missing keys and bad option types keep answering 500 JSON per
-  // request (next.test.js pins that; route modules are also evaluated by `next build`, where keys are often unset).
-  let proxy = null
-  try {
-    proxy = defaultProxy(options, 'next')
-  } catch {}
-  if (proxy !== null) assertConfiguration(proxy, options, 'next', NEXT_CHECKS)
-  const handler = (request) => clerkFrontendApiProxy(request, options)
-  return { GET: handler, POST: handler, PUT: handler, DELETE: handler, PATCH: handler, HEAD: handler, OPTIONS: handler }
-}
-
-/**
- * For `middleware.ts` with `export const config = { runtime: 'nodejs' }`: returns a function that resolves
- * to the proxied Response for requests under the proxy path, or `undefined` so your middleware continues.
- * `path: '/'` falls back to `/__clerk` (it can never proxy every path).
- * @param {import('./next').FrontendApiProxyMiddlewareOptions} [options]
- */
-function frontendApiProxyMiddleware(options = {}) {
-  if (options == null || typeof options !== 'object') throw new TypeError('clerk-native: options must be an object')
-  const enabled = options.enabled === undefined ? true : options.enabled
-  if (typeof enabled !== 'boolean' && typeof enabled !== 'function') {
-    throw new TypeError('clerk-native: enabled must be a boolean or a function (url: URL) => boolean')
-  }
-  const rawPath = options.path ?? options.proxyPath
-  if (rawPath != null && typeof rawPath !== 'string') throw new TypeError('clerk-native: path must be a string')
-  const proxyPath = normalizeProxyPath(rawPath)
-  const proxyOptions = { ...options, proxyPath }
-  delete proxyOptions.enabled
-  delete proxyOptions.path
-  // Option types throw a TypeError now; an invalid secretKey or fapiUrl an Error with code
-  // proxy_configuration_error. Missing keys stay a per-request 500 JSON (next.test.js pins that).
-  const proxy = defaultProxy(proxyOptions, 'next')
-  if (enabled) assertConfiguration(proxy, proxyOptions, 'next', NEXT_CHECKS)
-  return async function clerkNativeProxyMiddleware(request) {
-    if (!enabled) return undefined
-    let href
-    let url = null
-    try {
-      href = String(request.nextUrl ? request.nextUrl.href : request.url)
-      url = new URL(href)
-    } catch {}
-    if (url === null || !isValidHost(url.host)) {
-      // A URL (Host) the core would refuse: only the proxy path answers, with 400; other routes are left alone.
-      const pathname = url !== null ? url.pathname : rawPathname(href)
-      if (!underProxyPath(pathname, proxyPath)) return undefined
-      return errorResponse(400, 'proxy_request_failed', 'Invalid Host header')
-    }
-    if (typeof enabled === 'function' && !enabled(url)) return undefined
-    if (!underProxyPath(url.pathname, proxyPath)) return undefined
-    try {
-      return await defaultProxy(proxyOptions, 'next').handle(request)
-    } catch (err) {
-      return errorResponse(500, 'proxy_configuration_error', err.message)
-    }
-  }
-}
-
-/** The path of an absolute URL string that `new URL` refused (`/` when there is none). */
-function rawPathname(href) {
-  const m = typeof href === 'string' ? /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/.exec(href) : null
-  return m && m[1] ? m[1] : '/'
-}
+const { verifyToken } = require('./lib/token')
+const { clerkFrontendApiProxy, createFrontendApiProxyHandlers, frontendApiProxyMiddleware } = require('./lib/next/proxy')
+const { clerkMiddleware } = require('./lib/next/middleware')
+const { createRouteMatcher } = require('./lib/next/route-matcher')
+const { auth, currentUser, getAuthSync, clerkClient } = require('./lib/next/server')
 
 /**
  * Next flavour of `authenticateRequest` for route handlers and Node.js-runtime middleware: `acceptsToken`
- * defaults to `'any'` (as `@clerk/nextjs` does) and the publishable key also comes from
+ * defaults to `'any'` (as clerkMiddleware verifies) and the publishable key also comes from
  * NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY. The JWT category check applies on every session path.
  * @param {Request} request
  * @param {import('./next').NextAuthenticateOptions} [options]
@@ -104,26 +31,67 @@ function authenticateRequest(request, options = {}) {
   })
 }
 
+// The options of Clerk's getAuth(req, opts). Any other option (jwtKey, resolveUser, organizationId, ...) selects
+// the verifying form below.
+const SYNC_GET_AUTH_OPTIONS = new Set(['acceptsToken', 'treatPendingAsSignedOut', 'secretKey'])
+
 /**
- * The auth object of a request (`userId`, `orgId`, `has()`, ... or the signed-out object). With
- * `resolveUser: async (auth) => user` the app's user is resolved through the identity cache into `auth.user`
- * (`organizationId` makes an organization required; a mismatch rejects with an IdentityError before any lookup).
- * @param {Request} request
- * @param {import('./next').NextAuthenticateOptions} [options]
+ * `getAuth(req, opts?)`, two forms:
+ * - Clerk's (opts absent or only `acceptsToken` / `treatPendingAsSignedOut` / `secretKey`): **synchronous**, the
+ *   session auth object clerkMiddleware handed to the route (Pages Router `req`, API routes, route handlers);
+ *   throws Clerk's "can't detect usage of clerkMiddleware()" error when the middleware did not run.
+ * - the verifying form (any authenticateRequest option such as `jwtKey`, or `resolveUser` / `organizationId`):
+ *   a Promise; authenticates the request itself, no middleware needed (clerk-native's earlier getAuth).
+ * @param {Request | import('http').IncomingMessage} req
+ * @param {object} [options]
  */
-async function getAuth(request, options = {}) {
+function getAuth(req, options) {
+  if (options == null || Object.keys(options).every((k) => SYNC_GET_AUTH_OPTIONS.has(k))) return getAuthSync(req, options)
+  return verifyAndGetAuth(req, options)
+}
+
+/**
+ * The auth object of a request, verified here (no middleware needed). With `resolveUser: async (auth) => user`
+ * the app's user is resolved through the identity cache into `auth.user` (`organizationId` makes an organization
+ * required; a mismatch rejects with an IdentityError before any lookup).
+ * @param {Request} request
+ * @param {import('./next').NextAuthenticateOptions & { resolveUser?: Function, organizationId?: string }} [options]
+ */
+async function verifyAndGetAuth(request, options = {}) {
   const { resolveUser, organizationId, ...rest } = options || {}
   if (organizationId != null && typeof organizationId !== 'string') throw new TypeError('clerk-native: organizationId must be a string')
   const state = await authenticateRequest(request, rest)
   // organizationId is enforced for every authenticated request and token type, with or without resolveUser.
   const refusal = organizationRefusal(state, organizationId)
   if (refusal !== null) throw refusal
-  const auth = state.toAuth()
+  const authObject = state.toAuth()
   if (resolveUser) {
     if (typeof resolveUser !== 'function') throw new TypeError('clerk-native: resolveUser must be a function (auth) => user')
-    auth.user = state.isAuthenticated && state.tokenType === 'session_token' ? await resolveIdentity(state, resolveUser, organizationId) : null
+    authObject.user = state.isAuthenticated && state.tokenType === 'session_token' ? await resolveIdentity(state, resolveUser, organizationId) : null
   }
-  return auth
+  return authObject
 }
 
-module.exports = { clerkFrontendApiProxy, createFrontendApiProxyHandlers, frontendApiProxyMiddleware, authenticateRequest, getAuth }
+/**
+ * Clerk's `createClerkClient(options)`: @clerk/backend's Backend API client (an optional peer dependency) with
+ * clerk-native's authenticateRequest.
+ * @param {object} [options]
+ */
+function createClerkClient(options) {
+  return require('./lib/client').createClerkClient(options)
+}
+
+module.exports = {
+  clerkMiddleware,
+  createRouteMatcher,
+  auth,
+  currentUser,
+  getAuth,
+  clerkClient,
+  createClerkClient,
+  verifyToken,
+  authenticateRequest,
+  clerkFrontendApiProxy,
+  createFrontendApiProxyHandlers,
+  frontendApiProxyMiddleware,
+}

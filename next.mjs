@@ -1,4 +1,17 @@
 import next from './next.js'
 
-export const { clerkFrontendApiProxy, createFrontendApiProxyHandlers, frontendApiProxyMiddleware, authenticateRequest, getAuth } = next
+export const {
+  clerkMiddleware,
+  createRouteMatcher,
+  auth,
+  currentUser,
+  getAuth,
+  clerkClient,
+  createClerkClient,
+  verifyToken,
+  authenticateRequest,
+  clerkFrontendApiProxy,
+  createFrontendApiProxyHandlers,
+  frontendApiProxyMiddleware,
+} = next
 export default next

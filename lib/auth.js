@@ -271,12 +271,12 @@ class RequestState {
     this.signUpUrl = options.signUpUrl || ''
     this.afterSignInUrl = options.afterSignInUrl || ''
     this.afterSignUpUrl = options.afterSignUpUrl || ''
-    // toAuth(opts) is authObjectOf(result, opts, options), memoised per treatPendingAsSignedOut value (true is
-    // the default; only an explicit false opts in to pending sessions). A handshake state's result is signed out,
-    // so its toAuth() is the signed-out object (adapters redirect before reading it).
+    // toAuth(opts) is authObjectOf(result, opts, options), memoised per treatPendingAsSignedOut value; a
+    // handshake state's toAuth() returns null as Clerk's.
     let auth
     let authPendingSignedIn
     this.toAuth = (opts) => {
+      if (handshake) return null
       if (opts != null && opts.treatPendingAsSignedOut === false) {
         if (authPendingSignedIn === undefined) authPendingSignedIn = authObjectOf(result, { treatPendingAsSignedOut: false }, options)
         return authPendingSignedIn
