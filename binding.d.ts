@@ -218,6 +218,8 @@ export interface NativeAuthResult {
   headers?: Array<string>
   /** Clerk throws here: the error message (`authenticateRequest` rejects with it). */
   thrown?: string
+  /** Clerk's invalid-token state (an `acceptsToken` array that does not accept the request's token). */
+  invalidToken: boolean
 }
 
 /** One body failure: its stable code and the core's message for it. */
@@ -436,6 +438,8 @@ export interface NativeVerifyOptions {
   jwksCooldownMs?: number
   /** `authenticateRequest` only: `['any']` or token type names. Default `['session_token']`. */
   acceptsToken?: Array<string>
+  /** `authenticateRequest` only: `acceptsToken` was an array (Clerk treats `['api_key']` unlike `'api_key'`). */
+  acceptsTokenList?: boolean
 }
 
 /** A failed verification: Clerk's `reason`, `message`, `action` (a success is the payload's JSON text). */

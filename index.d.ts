@@ -401,7 +401,8 @@ export interface RequestState {
   isSignedIn: boolean
   isAuthenticated: boolean
   token: string | null
-  tokenType: TokenType
+  /** `null` on Clerk's invalid-token state (an `acceptsToken` array that refuses the request's token type). */
+  tokenType: TokenType | null
   publishableKey: string
   proxyUrl: string
   isSatellite: boolean

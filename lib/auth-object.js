@@ -201,12 +201,20 @@ function createGetToken(context, sessionId, sessionToken) {
   }
 }
 
+// Fields of Clerk's signed-in session object that are undefined when the token has no such claim.
+const UNDEFINED_WHEN_ABSENT = ['actor', 'orgId', 'orgRole', 'orgSlug', 'orgPermissions']
+
 /**
  * Clerk's `signedInAuthObject(authenticateContext, sessionToken, sessionClaims)` from verified claims JSON:
  * `options` (apiUrl, apiVersion, secretKey) serve getToken({ template }), `debugData` debug().
  */
 function signedInAuthObject(options, token, claimsJson, debugData) {
   const auth = JSON.parse(binding.sessionAuthObject(claimsJson))
+  // As Clerk's object: claims the token does not carry are undefined (not null) here, and our extra
+  // `features` / `plans` (the parsed `fea` / `pla` claims) stay readable but out of Object.keys and JSON.
+  for (const k of UNDEFINED_WHEN_ABSENT) if (auth[k] === null) auth[k] = undefined
+  Object.defineProperty(auth, 'features', { value: auth.features, enumerable: false, writable: true, configurable: true })
+  Object.defineProperty(auth, 'plans', { value: auth.plans, enumerable: false, writable: true, configurable: true })
   auth.tokenType = SESSION_TOKEN
   auth.isAuthenticated = true
   auth.getToken = createGetToken(options, auth.sessionId, token)
@@ -326,20 +334,10 @@ function debugContext(options, result) {
 }
 
 /**
- * Clerk answers a request whose token type (the header token's, else `session_token`) is not in an `acceptsToken`
- * list with `signedOutInvalidToken()` (`tokenType: null`). The native outcome reports a type there; a
- * `token-type-mismatch` under a list is that case, except a session token whose category is refused (`cat`)
- * while the list accepts session tokens.
- */
-function isArrayMismatch(result, acceptsToken) {
-  if (!Array.isArray(acceptsToken) || result.reason !== 'token-type-mismatch') return false
-  return !(result.tokenType === SESSION_TOKEN && acceptsToken.includes(SESSION_TOKEN))
-}
-
-/**
  * Clerk's auth object of an `authenticateRequest` outcome (`RequestState.toAuth(opts)`).
  * @param {{ signedIn: boolean, tokenType: string | null, token?: string | null, claims?: string | null,
- *   machineData?: string | null, reason?: string | null, message?: string | null }} result the native outcome
+ *   machineData?: string | null, reason?: string | null, message?: string | null, invalidToken?: boolean }} result
+ *   the native outcome (`invalidToken`: Clerk's signedOutInvalidToken, an `acceptsToken` list refusing the request)
  * @param {{ treatPendingAsSignedOut?: boolean }} [opts] `treatPendingAsSignedOut` (default `true`): a pending
  *   session gives Clerk's signed-out object with `sessionStatus: 'pending'`; `false` gives the signed-in object
  * @param {object} [resolvedOptions] the resolved authenticateRequest options (apiUrl, apiVersion, secretKey, ...):
@@ -358,7 +356,7 @@ function authObjectOf(result, opts, resolvedOptions) {
   const tokenType = result.tokenType ?? null
   const message = result.message ?? ''
   if (!result.signedIn) {
-    if (tokenType === null || isArrayMismatch(result, options.acceptsToken)) return invalidTokenAuthObject()
+    if (tokenType === null || result.invalidToken === true) return invalidTokenAuthObject()
     if (tokenType === SESSION_TOKEN) {
       const debugData = new LazyDebugData(() => ({ ...debugContext(options, result), status: 'signed-out', reason: result.reason, message }))
       return signedOutAuthObject(debugData)

@@ -271,6 +271,18 @@ class RequestState {
     this.signUpUrl = options.signUpUrl || ''
     this.afterSignInUrl = options.afterSignInUrl || ''
     this.afterSignUpUrl = options.afterSignUpUrl || ''
+    if (result.invalidToken === true) {
+      // Clerk's signedOutInvalidToken(): an acceptsToken list that refuses the request's token type.
+      this.tokenType = null
+      this.publishableKey = ''
+      this.proxyUrl = ''
+      this.isSatellite = false
+      this.domain = ''
+      this.signInUrl = ''
+      this.signUpUrl = ''
+      this.afterSignInUrl = ''
+      this.afterSignUpUrl = ''
+    }
     // toAuth(opts) is authObjectOf(result, opts, options), memoised per treatPendingAsSignedOut value; a
     // handshake state's toAuth() returns null as Clerk's.
     let auth

@@ -89,6 +89,8 @@ function nativeVerifyOptions(options) {
     jwksCacheTtlMs: num(options.jwksCacheTtlMs, 'jwksCacheTtlMs'),
     jwksCooldownMs: num(options.jwksCooldownMs, 'jwksCooldownMs'),
     acceptsToken: options.acceptsToken === undefined ? undefined : list(options.acceptsToken, 'acceptsToken'),
+    // Clerk treats an array (even of one type) unlike a single string.
+    acceptsTokenList: Array.isArray(options.acceptsToken) || undefined,
   }
 }
 
@@ -109,6 +111,7 @@ const NATIVE_FIELDS = Object.freeze([
   'jwksCacheTtlMs',
   'jwksCooldownMs',
   'acceptsToken',
+  'acceptsTokenList',
 ])
 
 /** A bounded map of native instances keyed by their resolved options (oldest dropped first). */

@@ -56,6 +56,8 @@ pub struct NativeVerifyOptions {
     pub jwks_cooldown_ms: Option<f64>,
     /// `authenticateRequest` only: `['any']` or token type names. Default `['session_token']`.
     pub accepts_token: Option<Vec<String>>,
+    /// `authenticateRequest` only: `acceptsToken` was an array (Clerk treats `['api_key']` unlike `'api_key'`).
+    pub accepts_token_list: Option<bool>,
 }
 
 /// A non-negative finite number of milliseconds, else `default`.
@@ -199,6 +201,8 @@ pub struct NativeAuthResult {
     pub headers: Option<Vec<String>>,
     /// Clerk throws here: the error message (`authenticateRequest` rejects with it).
     pub thrown: Option<String>,
+    /// Clerk's invalid-token state (an `acceptsToken` array that does not accept the request's token).
+    pub invalid_token: bool,
 }
 
 fn decision_result(d: AuthDecision) -> NativeAuthResult {
@@ -213,6 +217,7 @@ fn decision_result(d: AuthDecision) -> NativeAuthResult {
         r.headers = Some(flat);
     }
     r.thrown = d.thrown;
+    r.invalid_token = d.invalid_token;
     r
 }
 
@@ -254,6 +259,7 @@ impl NativeAuthResult {
             handshake: false,
             headers: None,
             thrown: None,
+            invalid_token: false,
         }
     }
 }
@@ -374,8 +380,11 @@ impl NativeAuthenticator {
         mut options: NativeVerifyOptions,
         handshake: Option<NativeHandshakeOptions>,
     ) -> Result<Self, JsErrorCode> {
-        let accepts = AcceptsToken::parse(&options.accepts_token.take().unwrap_or_default())
-            .map_err(|m| js_error(JsErrorCode::InvalidAcceptsToken, m))?;
+        let accepts = AcceptsToken::parse_as(
+            &options.accepts_token.take().unwrap_or_default(),
+            options.accepts_token_list.unwrap_or(false),
+        )
+        .map_err(|m| js_error(JsErrorCode::InvalidAcceptsToken, m))?;
         let verifier = Verifier::new(to_core_options(options))
             .with_verified_cache(&caches().verified, b"authenticateRequest");
         let mut authenticator =
@@ -430,7 +439,12 @@ impl NativeAuthenticator {
             .as_deref()
             .map_or(RequestContext::NONE, RequestContext::parse_compact);
         match crate::metrics::started(self.inner.start_with(&input, &ctx)) {
-            Ok(d) if d.headers.is_empty() && !d.handshake && d.thrown.is_none() => {
+            Ok(d)
+                if d.headers.is_empty()
+                    && !d.handshake
+                    && d.thrown.is_none()
+                    && !d.invalid_token =>
+            {
                 let suffix = self.inner.instance().map(|i| i.cookie_suffix.as_str());
                 compact_session_result(&d.outcome, input.authorization, input.cookie, suffix)
                     .map_or_else(|| Either3::B(auth_result(d.outcome)), Either3::A)

@@ -7,8 +7,12 @@ use crate::token::TokenType;
 pub enum AcceptsToken {
     /// Every type.
     Any,
-    /// These types only (never empty).
+    /// These types only (never empty): Clerk's single-string `acceptsToken` (one type; several only when built
+    /// directly).
     Only(Vec<TokenType>),
+    /// Clerk's array `acceptsToken` (never empty): a request whose token type is not in it gets the invalid-token
+    /// state, and header tokens go through Clerk's "any" path.
+    List(Vec<TokenType>),
 }
 
 impl Default for AcceptsToken {
@@ -18,8 +22,14 @@ impl Default for AcceptsToken {
 }
 
 impl AcceptsToken {
-    /// Parses `['any']`, or token type names. An empty list is the default; unknown names are an error.
+    /// Parses `['any']`, or token type names: one name is Clerk's single-string form, several a list. An empty
+    /// list is the default; unknown names are an error.
     pub fn parse(values: &[String]) -> Result<Self, String> {
+        Self::parse_as(values, values.len() > 1)
+    }
+
+    /// As [`AcceptsToken::parse`], with `is_list`: the value was a JS array (`['api_key']` is not `'api_key'`).
+    pub fn parse_as(values: &[String], is_list: bool) -> Result<Self, String> {
         if values.is_empty() {
             return Ok(Self::default());
         }
@@ -35,14 +45,18 @@ impl AcceptsToken {
                 types.push(t);
             }
         }
-        Ok(AcceptsToken::Only(types))
+        Ok(if is_list {
+            AcceptsToken::List(types)
+        } else {
+            AcceptsToken::Only(types)
+        })
     }
 
     /// Whether `t` is accepted.
     pub fn accepts(&self, t: TokenType) -> bool {
         match self {
             AcceptsToken::Any => true,
-            AcceptsToken::Only(list) => list.contains(&t),
+            AcceptsToken::Only(list) | AcceptsToken::List(list) => list.contains(&t),
         }
     }
 
@@ -51,11 +65,23 @@ impl AcceptsToken {
         matches!(self, AcceptsToken::Only(l) if l.as_slice() == [TokenType::SessionToken])
     }
 
+    /// Clerk's array form.
+    pub fn is_list(&self) -> bool {
+        matches!(self, AcceptsToken::List(_))
+    }
+
+    /// Clerk's single-string form (one type).
+    pub fn is_single(&self) -> bool {
+        matches!(self, AcceptsToken::Only(l) if l.len() == 1)
+    }
+
     /// The type reported on a signed-out state when no token decided it.
     pub fn primary(&self) -> TokenType {
         match self {
             AcceptsToken::Any => TokenType::SessionToken,
-            AcceptsToken::Only(l) => l.first().copied().unwrap_or(TokenType::SessionToken),
+            AcceptsToken::Only(l) | AcceptsToken::List(l) => {
+                l.first().copied().unwrap_or(TokenType::SessionToken)
+            }
         }
     }
 }
@@ -78,7 +104,7 @@ mod tests {
         let only = AcceptsToken::parse(&s(&["api_key", "oauth_token", "api_key"])).unwrap();
         assert_eq!(
             only,
-            AcceptsToken::Only(vec![TokenType::ApiKey, TokenType::OAuthToken])
+            AcceptsToken::List(vec![TokenType::ApiKey, TokenType::OAuthToken])
         );
         assert!(!only.accepts(TokenType::SessionToken));
         assert!(AcceptsToken::parse(&s(&["nope"])).is_err());

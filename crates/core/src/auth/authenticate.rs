@@ -74,6 +74,8 @@ impl SignedOutReason {
     pub const TOKEN_TYPE_MISMATCH: &'static str = "token-type-mismatch";
     /// Anything else.
     pub const UNEXPECTED_ERROR: &'static str = "unexpected-error";
+    /// A machine token type is accepted alone and the request has no `Authorization` token (Clerk's literal).
+    pub const NO_TOKEN_IN_HEADER: &'static str = "No token in header";
 }
 
 /// The result of authenticating a request.
@@ -213,6 +215,9 @@ pub struct AuthDecision {
     pub headers: StateHeaders,
     /// Clerk throws here (a configuration or development-instance error): the message of that error.
     pub thrown: Option<String>,
+    /// Clerk's `signedOutInvalidToken()`: an `acceptsToken` list that does not accept the request's token
+    /// (`tokenType: null`, empty instance fields; the outcome is `token-type-mismatch`).
+    pub invalid_token: bool,
 }
 
 impl AuthDecision {
@@ -222,6 +227,14 @@ impl AuthDecision {
             handshake: false,
             headers: Vec::new(),
             thrown: None,
+            invalid_token: false,
+        }
+    }
+
+    fn invalid_token() -> Self {
+        AuthDecision {
+            invalid_token: true,
+            ..AuthDecision::signed_out(SignedOutReason::TOKEN_TYPE_MISMATCH, "")
         }
     }
 
@@ -323,15 +336,25 @@ impl Authenticator {
         ctx: &RequestContext<'_>,
     ) -> Result<AuthDecision, Pending> {
         let is_get = input.method.eq_ignore_ascii_case("GET");
-        if let Some(token) = input.authorization.and_then(token_from_authorization) {
+        let header_token = input.authorization.and_then(token_from_authorization);
+        if self.accepts.is_list() {
+            // Clerk's isTokenTypeInAcceptedArray: the header token's type (session when there is none).
+            let parsed = header_token
+                .and_then(machine_type_of)
+                .unwrap_or(TokenType::SessionToken);
+            if !self.accepts.accepts(parsed) {
+                return Ok(AuthDecision::invalid_token());
+            }
+        }
+        if let Some(token) = header_token {
             return self.start_header(token, input, ctx, is_get);
         }
         if !self.accepts.accepts(TokenType::SessionToken) {
-            // Machine tokens are only read from the Authorization header.
+            // Machine tokens are only read from the Authorization header (Clerk: reason "No token in header").
             return Ok(AuthDecision::of(AuthOutcome::signed_out(
                 self.accepts.primary(),
-                SignedOutReason::UNEXPECTED_ERROR,
-                "No token in header",
+                SignedOutReason::NO_TOKEN_IN_HEADER,
+                "",
             )));
         }
         self.start_cookie(input, ctx, is_get, false)
@@ -501,8 +524,14 @@ impl Authenticator {
         if is_machine && !self.accepts.is_session_only() {
             let token_type = machine_token_type(token).unwrap_or(TokenType::OAuthToken);
             if !self.accepts.accepts(token_type) {
+                // Clerk's checkTokenTypeMismatch: a single accepted type is the state's type; else the token's.
+                let state_type = if self.accepts.is_single() {
+                    self.accepts.primary()
+                } else {
+                    token_type
+                };
                 return done(AuthOutcome::signed_out(
-                    token_type,
+                    state_type,
                     SignedOutReason::TOKEN_TYPE_MISMATCH,
                     "",
                 ));
@@ -515,6 +544,9 @@ impl Authenticator {
                 token_type,
             });
         }
+        // Session tokens only: a machine JWT is a type mismatch, but an opaque machine token goes on to the
+        // session verification and fails there as `token-invalid`, as in Clerk (it only checks isMachineJwt).
+        let is_machine = is_machine && !is_machine_token_by_prefix(token);
         if is_machine || !self.accepts.accepts(TokenType::SessionToken) {
             let token_type = if is_machine {
                 TokenType::SessionToken
@@ -747,6 +779,7 @@ impl Authenticator {
                 ("Set-Cookie", count_cookie),
             ],
             thrown: None,
+            invalid_token: false,
         }
     }
 
@@ -978,5 +1011,22 @@ fn session_outcome(
                 message: e.full_message(Some(carrier.as_str())),
             }
         }
+    }
+}
+
+/// Clerk's `isMachineToken` + `getMachineTokenType`: the machine token type of a header token (opaque prefix, or
+/// an M2M / OAuth JWT in the strict JWT shape), `None` for anything else.
+fn machine_type_of(token: &str) -> Option<TokenType> {
+    if is_machine_token_by_prefix(token) {
+        return machine_token_type(token);
+    }
+    if !is_jwt_format(token) {
+        return None;
+    }
+    let jwt = decode(token).ok()?;
+    if is_m2m_jwt(&jwt) || is_oauth_jwt(&jwt) {
+        Some(machine_token_type(token).unwrap_or(TokenType::OAuthToken))
+    } else {
+        None
     }
 }

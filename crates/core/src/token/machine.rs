@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::options::non_empty;
+use super::options::{non_empty, VerifyOptions};
 use super::verify::{check_audience, verify_jwt, Verifier};
 use crate::cache::token_key::Scope;
 use crate::codec::jsfmt;
@@ -187,14 +187,22 @@ async fn resolve_and_verify(
         Some(k) => k,
         None => verifier.fetch_key(&kid).await.map_err(to_machine)?,
     };
-    verify_jwt(
-        jwt,
-        &key,
-        verifier.options(),
-        header_type,
-        verifier.now_ms(),
-    )
-    .map_err(to_machine)
+    // Clerk's resolveKeyAndVerifyJwt passes only `audience` (not for OAuth JWTs, whose audience is checked
+    // afterwards by its own rule) and `clockSkewInMs` to verifyJwt: no authorizedParties, issuer or headerType
+    // option applies to machine JWTs.
+    let o = verifier.options();
+    let options = VerifyOptions {
+        audience: if header_type.is_some() {
+            Vec::new()
+        } else {
+            o.audience.clone()
+        },
+        authorized_parties: Vec::new(),
+        issuer: Vec::new(),
+        header_type: None,
+        ..o.clone()
+    };
+    verify_jwt(jwt, &key, &options, header_type, verifier.now_ms()).map_err(to_machine)
 }
 
 fn millis(v: Option<&Value>) -> Value {
