@@ -53,7 +53,8 @@ function assertSignedIn(state, tokenType = 'session_token') {
   assert.equal(state.reason, null)
   assert.equal(state.message, null)
   assert.equal(state.tokenType, tokenType)
-  assert.equal(state.headers.get('x-clerk-auth-status'), 'signed-in')
+  // Clerk's withDebugHeaders runs on signed-out and handshake states only: a signed-in state carries none.
+  assert.equal(state.headers.get('x-clerk-auth-status'), null)
   assert.equal(state.headers.get('x-clerk-auth-reason'), null)
   const a = state.toAuth()
   assert.equal(a.isAuthenticated, true)
@@ -136,7 +137,7 @@ describe('authenticateRequest: where the token comes from (SPEC §3.5)', () => {
       { headers: { Authorization: `Bearer ${token}` } },
       { headers: { authorization: `Bearer ${token}`, cookie: `__session=other; ${uat}` } },
       { headers: { cookie: `__session=${token}; ${uat}` } },
-      { headers: { cookie: `${uat}; __session="${token}"` } },
+      // (a quoted `__session="…"` is read with its quotes, as Clerk's cookie parser does: handshake.test.js)
       { headers: { cookie: `caf\u00e9=cr\u00e8me; na\u00efve=\u00fc\u00ff;   __session=${token}  ; ${uat}` } },
       { headers: { cookie: `x=\u4e2d\u6587\ud83d\ude00; __session=${token}; ${uat}` } },
       { headers: { cookie: ['a=\u00e9', `__session=${token}`, uat] } },
@@ -152,7 +153,7 @@ describe('authenticateRequest: where the token comes from (SPEC §3.5)', () => {
     }
     // ... and these went through the compact form (a string), not the object fallback.
     const native = new (require('../binding.js').NativeAuthenticator)({ jwtKey })
-    for (const [authorization, cookie] of [[`Bearer ${token}`, null], [null, `caf\u00e9=1; __session="${token}"; ${uat}`], [null, `x=\ud83d\ude00; __session=${token}; ${uat}`]]) {
+    for (const [authorization, cookie] of [[`Bearer ${token}`, null], [null, `caf\u00e9=1; __session=${token}; ${uat}`], [null, `x=\ud83d\ude00; __session=${token}; ${uat}`]]) {
       const out = native.authenticateSync(authorization, cookie, 'GET')
       assert.equal(typeof out, 'string', `compact form expected for ${authorization ? 'header' : cookie}`)
     }
@@ -439,17 +440,17 @@ describe('authenticateRequest: machine tokens against a Backend API stand-in (SP
   })
 
   describe('acceptsToken routing (default, any, arrays)', () => {
-    test("default ('session_token'): an ak_ header token is token-type-mismatch, the Backend API is not called", async () => {
+    test("default ('session_token'): an opaque ak_/oat_/mt_ header token fails session verification (token-invalid, as Clerk 3.25.0), the Backend API is not called", async () => {
       const n = bapi.requests.length
-      assertSignedOut(await auth(bearer(T.unique('ak')), { secretKey: SECRET, apiUrl: bapi.url, jwtKey }), { reason: 'token-type-mismatch', tokenType: 'session_token', message: '' })
-      assertSignedOut(await auth(bearer(T.unique('oat')), { secretKey: SECRET, apiUrl: bapi.url, jwtKey }), { reason: 'token-type-mismatch' })
-      assertSignedOut(await auth(bearer(T.unique('mt')), { secretKey: SECRET, apiUrl: bapi.url, jwtKey }), { reason: 'token-type-mismatch' })
+      assertSignedOut(await auth(bearer(T.unique('ak')), { secretKey: SECRET, apiUrl: bapi.url, jwtKey }), { reason: 'token-invalid', tokenType: 'session_token' })
+      assertSignedOut(await auth(bearer(T.unique('oat')), { secretKey: SECRET, apiUrl: bapi.url, jwtKey }), { reason: 'token-invalid' })
+      assertSignedOut(await auth(bearer(T.unique('mt')), { secretKey: SECRET, apiUrl: bapi.url, jwtKey }), { reason: 'token-invalid' })
       assert.equal(bapi.requests.length, n)
     })
 
-    test("'any' accepts a session JWT; ['api_key'] rejects it as token-type-mismatch (tokenType api_key)", async () => {
+    test("'any' accepts a session JWT; ['api_key'] rejects it with Clerk's invalid-token state (tokenType null)", async () => {
       assertSignedIn(await auth(bearer(session()), opts()))
-      assertSignedOut(await auth(bearer(session()), opts({ acceptsToken: ['api_key'] })), { reason: 'token-type-mismatch', tokenType: 'api_key', authTokenType: null })
+      assertSignedOut(await auth(bearer(session()), opts({ acceptsToken: ['api_key'] })), { reason: 'token-type-mismatch', tokenType: null, authTokenType: null })
       assertSignedOut(await auth(bearer(session()), opts({ acceptsToken: 'm2m_token' })), { reason: 'token-type-mismatch', tokenType: 'm2m_token' })
     })
 
@@ -462,8 +463,8 @@ describe('authenticateRequest: machine tokens against a Backend API stand-in (SP
       assert.equal(a.orgId, 'org_9')
       assert.equal(a.userId, null)
       const n = bapi.requests.length
-      assertSignedOut(await auth(bearer(T.unique('oat')), list), { reason: 'token-type-mismatch', tokenType: 'oauth_token', authTokenType: null })
-      assertSignedOut(await auth(bearer(T.unique('mt')), opts({ acceptsToken: ['oauth_token'] })), { reason: 'token-type-mismatch', tokenType: 'm2m_token', authTokenType: null })
+      assertSignedOut(await auth(bearer(T.unique('oat')), list), { reason: 'token-type-mismatch', tokenType: null, authTokenType: null })
+      assertSignedOut(await auth(bearer(T.unique('mt')), opts({ acceptsToken: ['oauth_token'] })), { reason: 'token-type-mismatch', tokenType: null, authTokenType: null })
       assert.equal(bapi.requests.length, n)
     })
 
@@ -477,7 +478,7 @@ describe('authenticateRequest: machine tokens against a Backend API stand-in (SP
       bapi.answer(token, { body: { id: 'ak_id_3', subject: 'user_1' } })
       const n = bapi.requests.length
       const c = { headers: { cookie: `__session=${token}; __client_uat=${T.nowSec()}` } }
-      assertSignedOut(await auth(c, opts({ acceptsToken: 'api_key' })), { reason: 'unexpected-error', tokenType: 'api_key', message: 'No token in header' })
+      assertSignedOut(await auth(c, opts({ acceptsToken: 'api_key' })), { reason: 'No token in header', tokenType: 'api_key', message: '' })
       const any = await auth(c, opts({ acceptsToken: 'any' }))
       assert.equal(any.status, 'signed-out')
       assert.equal(any.tokenType, 'session_token')
@@ -820,7 +821,7 @@ describe('authenticateRequest: repeated requests keep their outcomes (verified a
     const token = session({ azp: 'https://app.example' })
     assertSignedIn(await auth(bearer(token), { jwtKey }))
     assertSignedIn(await auth(bearer(token), { jwtKey }))
-    assertSignedOut(await auth(bearer(token), { jwtKey, acceptsToken: ['api_key'] }), { reason: 'token-type-mismatch', tokenType: 'api_key', authTokenType: null })
+    assertSignedOut(await auth(bearer(token), { jwtKey, acceptsToken: ['api_key'] }), { reason: 'token-type-mismatch', tokenType: null, authTokenType: null })
     assertSignedOut(await auth(bearer(token), { jwtKey, authorizedParties: ['https://other.example'] }), { reason: 'token-invalid-authorized-parties' })
     assertSignedOut(await auth(bearer(token), { jwtKey: other.publicPem }), { reason: 'token-invalid-signature' })
   })

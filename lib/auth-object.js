@@ -328,6 +328,8 @@ function invalidTokenAuthObject() {
  */
 function debugContext(options, result) {
   const context = { ...options }
+  // Environment fallbacks resolve these to '' when unset; Clerk's context only has the ones that were given.
+  for (const k of ['domain', 'proxyUrl', 'signInUrl', 'signUpUrl']) if (context[k] === '') delete context[k]
   const extra = typeof result.context === 'function' ? result.context() : result.context
   if (extra != null && typeof extra === 'object') Object.assign(context, extra)
   return context
