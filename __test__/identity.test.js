@@ -341,7 +341,7 @@ describe('identity cache through Express clerkMiddleware({ resolveUser })', () =
         ['user_a', 'org_1'],
         ['user_b', 'org_1'],
         ['user_a', 'org_2'],
-        ['user_a', null],
+        ['user_a', undefined], // a personal session: orgId undefined, as in Clerk's auth object
       ],
     )
     for (const bad of [undefined, null, 'org_1', { orgId: 1 }, { userId: {} }]) {
