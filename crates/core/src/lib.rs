@@ -2,12 +2,14 @@
 //!
 //! Layers, lowest first; a module may use only the layers before it (checked by the `layering` unit test, which
 //! reads the sources):
-//! 1. counters, time, encodings and the HTTP clients: [`metrics`], [`clock`], [`codec`], [`transport`];
+//! 1. counters, time, encodings, the HTTP clients and webhook signatures: [`metrics`], [`clock`], [`codec`],
+//!    [`transport`], [`webhook`];
 //! 2. bounded TTL caches, generic over what they hold: [`cache`];
 //! 3. decoding, keys and the error vocabulary: [`jwt`];
 //! 4. remote key sets and the Backend API client state: [`jwks`];
 //! 5. `verifyToken`, machine tokens, claims and the auth object: [`token`];
-//! 6. `authenticateRequest`, and the policy of what the negative cache remembers: [`auth`].
+//! 6. `authenticateRequest` with the handshake family (cookies, instance, request facts, handshake, resolution
+//!    and refresh over the Backend API), and the policy of what the negative cache remembers: [`auth`].
 //!
 //! [`proxy`] stands apart: it uses layer 1 only.
 
