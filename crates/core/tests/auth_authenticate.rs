@@ -126,12 +126,14 @@ fn session_paths_and_signed_out_reasons() {
             "GET",
             "token-type-mismatch",
         ),
+        // An opaque machine token under session_token fails session verification, as @clerk/backend 3.25.0
+        // (it only refuses machine JWTs as a type mismatch).
         (
             &a,
             Some(header("oat_opaque")),
             None,
             "GET",
-            "token-type-mismatch",
+            "token-invalid",
         ),
         // GAP closed: the category check also holds under acceptsToken 'any'.
         (
@@ -260,7 +262,8 @@ fn machine_routing_without_network() {
         Some(&format!("__session={session}; __client_uat=1")),
         "GET",
     );
-    assert_eq!(reason(&got), "unexpected-error");
+    // Clerk's literal reason for a lone machine type without an Authorization token.
+    assert_eq!(reason(&got), "No token in header");
     // A session token where only api keys are accepted.
     assert_eq!(
         reason(&sync(&keys_only, Some(&header(&session)), None, "GET")),
@@ -274,9 +277,10 @@ fn machine_routing_without_network() {
     else {
         panic!()
     };
+    // Clerk's checkTokenTypeMismatch: a single accepted type (a string acceptsToken) is the state's type.
     assert_eq!(
         (token_type, reason.as_str()),
-        (TokenType::OAuthToken, "token-type-mismatch")
+        (TokenType::ApiKey, "token-type-mismatch")
     );
     // An accepted machine token needs the Backend API.
     let pending = keys_only
