@@ -128,13 +128,7 @@ fn session_paths_and_signed_out_reasons() {
         ),
         // An opaque machine token under session_token fails session verification, as @clerk/backend 3.25.0
         // (it only refuses machine JWTs as a type mismatch).
-        (
-            &a,
-            Some(header("oat_opaque")),
-            None,
-            "GET",
-            "token-invalid",
-        ),
+        (&a, Some(header("oat_opaque")), None, "GET", "token-invalid"),
         // GAP closed: the category check also holds under acceptsToken 'any'.
         (
             &any,
