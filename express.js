@@ -6,7 +6,7 @@ require('./lib/native') // first: loads the native binding with a clear error wh
 const { defaultProxy, normalizeProxyPath, assertConfiguration, isValidHost, matchesProxyTarget, ALL_CHECKS } = require('./lib/proxy')
 const { validateProxyOptions } = require('./lib/options')
 const { sendNodeError } = require('./lib/errors')
-const { authenticateRequest, resolveAuthOptions } = require('./lib/auth')
+const { authenticateRequest, resolveAuthOptions, clerkUrlOf } = require('./lib/auth')
 const { getAuthObjectForAcceptedToken } = require('./lib/auth-object')
 const { nativeVerifyOptions, verifyToken } = require('./lib/token')
 const { resolveIdentity, organizationRefusal } = require('./lib/identity')
@@ -133,16 +133,7 @@ function requestUrlOf(req) {
   const h = req.headers
   if (h != null && typeof h.get === 'function' && typeof req.url === 'string') {
     // A Web Request: its own URL, with the forwarded origin as Clerk's ClerkRequest derives it.
-    const url = new URL(req.url)
-    const fhost = h.get('x-forwarded-host')
-    const fproto = h.get('x-forwarded-proto')
-    const host = (fhost && fhost.split(',')[0]) || h.get('host')
-    const proto = (fproto && fproto.split(',')[0]) || url.protocol.replace(/[:/]/, '')
-    try {
-      return host ? new URL(url.pathname + url.search, `${proto}://${host}`) : url
-    } catch {
-      return url
-    }
+    return clerkUrlOf(req.url, (name) => h.get(name))
   }
   const first = (v) => (v == null ? undefined : String(Array.isArray(v) ? v[0] : v).split(',')[0])
   const host = first(h['x-forwarded-host']) ?? h.host

@@ -203,24 +203,35 @@ function headerList(headers) {
   return out
 }
 
-/** The request origin after `X-Forwarded-*` (Clerk's `clerkUrl.origin`), for a relative `proxyUrl`. */
-function derivedOrigin(url, headers, anyCase) {
-  let initial
-  try {
-    initial = new URL(url)
-  } catch {
-    return ''
-  }
-  const fh = headerOf(headers, 'x-forwarded-host', anyCase)
-  const fp = headerOf(headers, 'x-forwarded-proto', anyCase)
-  const host = fh !== undefined ? fh.split(',')[0] : headerOf(headers, 'host', anyCase)
+/**
+ * Clerk's `ClerkRequest.deriveUrlFromHeaders`, the one implementation every entry path uses: the request URL with
+ * the origin the client used (first `X-Forwarded-Host` / `X-Forwarded-Proto` value, else `Host` and the URL's
+ * protocol). `get(name)` reads a request header (`null`/`undefined` when absent). Throws on an invalid `url`.
+ * @param {string} url the request URL (absolute)
+ * @param {(name: string) => string | null | undefined} get
+ * @returns {URL}
+ */
+function clerkUrlOf(url, get) {
+  const initial = new URL(url)
+  const fh = get('x-forwarded-host') ?? undefined
+  const fp = get('x-forwarded-proto') ?? undefined
+  const host = fh !== undefined ? fh.split(',')[0] : get('host') ?? undefined
   const proto = fp !== undefined ? fp.split(',')[0] : initial.protocol.replace(/[:/]/, '')
   const origin = host && proto ? `${proto}://${host}` : initial.origin
-  if (origin === initial.origin) return origin
+  if (origin === initial.origin) return initial
   try {
-    return new URL(initial.pathname + initial.search, origin).origin
+    return new URL(initial.pathname + initial.search, origin)
   } catch {
-    return initial.origin
+    return initial
+  }
+}
+
+/** The request origin after `X-Forwarded-*` (Clerk's `clerkUrl.origin`), for a relative `proxyUrl`. */
+function derivedOrigin(url, headers, anyCase) {
+  try {
+    return clerkUrlOf(url, (name) => headerOf(headers, name, anyCase)).origin
+  } catch {
+    return ''
   }
 }
 
@@ -416,4 +427,4 @@ function compactSessionResult(compact, authorization, cookie) {
   return { signedIn: true, tokenType: 'session_token', token: from.slice(start, end), claims: compact.slice(colon + 1) }
 }
 
-module.exports = { authenticateRequest, resolveAuthOptions, signedOutAuth }
+module.exports = { authenticateRequest, resolveAuthOptions, signedOutAuth, clerkUrlOf }

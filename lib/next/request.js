@@ -22,27 +22,8 @@ function headerReader(headers) {
   }
 }
 
-const firstValue = (v) => (v == null ? undefined : v.split(',')[0].trim())
-
-/**
- * Clerk's `ClerkRequest.deriveUrlFromHeaders`: the request URL with the origin the client used
- * (`X-Forwarded-Host`/`-Proto` first values, else `Host` and the URL's protocol).
- * @param {string} url the request URL (absolute)
- * @param {(name: string) => string | null} get
- * @returns {URL}
- */
-function clerkUrlOf(url, get) {
-  const initial = new URL(url)
-  const host = firstValue(get('x-forwarded-host') ?? undefined) ?? get('host') ?? undefined
-  const proto = firstValue(get('x-forwarded-proto') ?? undefined) ?? initial.protocol.replace(/[:/]/, '')
-  const origin = host && proto ? `${proto}://${host}` : initial.origin
-  if (origin === initial.origin) return initial
-  try {
-    return new URL(initial.pathname + initial.search, origin)
-  } catch {
-    return initial
-  }
-}
+// Clerk's ClerkRequest.deriveUrlFromHeaders: one implementation for every entry path (lib/auth.js).
+const { clerkUrlOf } = require('../auth')
 
 /** One cookie's value from a Cookie header (first occurrence; percent-decoded as the `cookie` package does). */
 function cookieValue(cookieHeader, name) {
